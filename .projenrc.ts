@@ -1,0 +1,113 @@
+import { awscdk, javascript, DependencyType } from 'projen';
+
+/** aws-cdk-lib floor: the newest version for which @aws-cdk/integ-tests-alpha exists at the same version. */
+const CDK_VERSION = '2.245.0';
+const INTEG_TESTS_ALPHA = `${CDK_VERSION}-alpha.0`;
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-fargate-system',
+  description:
+    'L3 constructs for a web + gRPC + queue-worker system on ECS Fargate: CloudFront-fronted Next.js, gRPC services, SQS workers that scale from zero, and private MongoDB Atlas access.',
+  keywords: ['cdk', 'aws-cdk', 'awscdk', 'ecs', 'fargate', 'grpc', 'sqs', 'nextjs', 'cloudfront', 'mongodb-atlas'],
+  author: 'cdk-fargate-system contributors',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/cdk-fargate-system/cdk-fargate-system.git',
+  license: 'Apache-2.0',
+  stability: 'experimental',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+
+  cdkVersion: CDK_VERSION,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // One name, every target.
+  publishToPypi: { distName: 'cdk-fargate-system', module: 'cdk_fargate_system' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkfargatesystem',
+    mavenGroupId: 'io.github.cdk-fargate-system',
+    mavenArtifactId: 'cdk-fargate-system',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkFargateSystem', packageId: 'CdkFargateSystem' },
+  publishToGo: { moduleName: 'github.com/cdk-fargate-system/cdk-fargate-system-go' },
+
+  // The design card keeps the dev tsconfig at the top level; it type-checks src, test and integ
+  // (but never the reference apps under integ/apps, which have their own toolchains).
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/*.ts', 'benchmark/**/*.ts'],
+    exclude: ['node_modules', 'lib', 'dist', 'integ/apps', 'integ/**/*.snapshot', 'cdk.out', 'cdk-integ.out.*'],
+    compilerOptions: {},
+  },
+
+  devDeps: [
+    'cdk-nag@^2.38.2', // 3.x needs aws-cdk-lib >= 2.257; 2.x supports our floor
+    '@cdklabs/cdk-validator-cfnguard@^0.0.62',
+  ],
+
+  jestOptions: {
+    // Snapshots are verified, never rewritten by the test run.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      roots: ['<rootDir>/src', '<rootDir>/test'],
+      // The reference apps carry their own package.json files and node_modules.
+      modulePathIgnorePatterns: ['<rootDir>/integ/', '<rootDir>/lib/', '<rootDir>/dist/'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/integ/'],
+    },
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'integ', 'benchmark'],
+    ignorePatterns: ['integ/apps/**', 'integ/**/*.snapshot/**', '*.d.ts', 'node_modules/'],
+    commandOptions: { fix: false },
+  },
+
+  experimentalIntegRunner: true,
+  gitignore: ['cdk.out/', 'cdk-integ.out.*/', '.cdk.staging/', 'integ/**/*.snapshot/asset.*/', 'test-reports/', '.jsii.tabl.json', 'rosetta/*.tabl.json'],
+  npmignoreEnabled: true,
+  sampleCode: false,
+});
+
+// Pin the integ pair exactly (the IntegRunner component asks for @latest otherwise).
+project.deps.addDependency(`@aws-cdk/integ-tests-alpha@${INTEG_TESTS_ALPHA}`, DependencyType.DEVENV);
+project.deps.addDependency('@aws-cdk/integ-runner@^2.197.10', DependencyType.DEVENV);
+
+for (const ignored of ['/integ/', '/diagrams/', '/benchmark/', '/scripts/', '/rosetta/', '/.ci/', 'cdk.out/', 'test-reports/']) {
+  project.addPackageIgnore(ignored);
+}
+
+// ---- integration tests live under integ/ (design card), verified offline ----
+const INTEG_ARGS = ['--directory', 'integ', '--language', 'typescript'];
+const integ = project.tasks.tryFind('integ')!;
+integ.reset();
+integ.description = 'Verify the committed integ snapshots are unchanged (offline, no AWS account)';
+integ.exec(['integ-runner', ...INTEG_ARGS, '$@'].join(' '), { receiveArgs: true, env: { TS_NODE_TRANSPILE_ONLY: '1' } } as any);
+
+const integUpdate = project.tasks.tryFind('integ:update')!;
+integUpdate.reset();
+integUpdate.description = 'Rewrite integ snapshots offline (review the diff, then commit it)';
+integUpdate.exec(['integ-runner', ...INTEG_ARGS, '--dry-run', '--force', '$@'].join(' '), { receiveArgs: true });
+
+project.addTask('integ:deploy', {
+  description: 'Deploy every integ test to your AWS account, run its assertions, then destroy it (needs credentials)',
+  receiveArgs: true,
+  exec: ['integ-runner', ...INTEG_ARGS, '--update-on-failed', '--force', '$@'].join(' '),
+});
+
+// ---- README examples compile under strict rosetta ----
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile every README and @example TypeScript block under strict rosetta',
+  exec: 'jsii-rosetta extract --strict --fail',
+});
+project.postCompileTask.spawn(rosetta);
+
+// ---- type-check everything jsii does not compile (tests, integ scenarios) ----
+const typecheck = project.addTask('typecheck', {
+  description: 'Type-check tests and integ scenarios against tsconfig.dev.json',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+project.testTask.prependSpawn(typecheck);
+
+project.synth();

@@ -1,0 +1,2 @@
+export * from './capacity-strategy';
+export * from './fargate-service-props';

@@ -1,0 +1,258 @@
+import { Annotations, Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { addNagSuppressions } from './nag-suppressions';
+import { checkCapacityRange, checkFargateTaskSize, PropsValidator, SECRET_LIKE_ENV_NAME } from './validation';
+import { CapacityStrategy } from '../common/capacity-strategy';
+import { FargateServiceOptions } from '../common/fargate-service-props';
+
+/** What a concrete service tells the shared base about itself. */
+export interface ServiceBaseSpec {
+  /** Class name used in error messages. */
+  readonly constructName: string;
+  /** Capacity strategy when the user gives none. */
+  readonly defaultCapacityStrategy: CapacityStrategy;
+  /** Resolved scaling bounds (defaults applied by the concrete service). */
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  /** Environment variable names the construct sets itself; users may not set them. */
+  readonly reservedEnvironment?: string[];
+  /** Ports the container listens on. */
+  readonly portMappings?: ecs.PortMapping[];
+  /** Construct-specific prop checks, run with the shared ones before anything is created. */
+  readonly validate?: (v: PropsValidator) => void;
+}
+
+const DEFAULT_CPU = 256;
+const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_STOP_TIMEOUT = Duration.seconds(30);
+const FARGATE_MAX_STOP_TIMEOUT = Duration.seconds(120);
+
+/**
+ * The Fargate service every construct of this library is built on: task definition,
+ * container with awslogs, service with circuit breaker, capacity strategy, scaling
+ * target, least-privilege roles and security group, and metric helpers.
+ *
+ * Not exported: the public constructs extend it and document what they add. jsii
+ * hides it (`@internal`) and copies its public members into each subclass's API.
+ *
+ * @internal
+ */
+export abstract class FargateServiceBase extends Construct implements ec2.IConnectable {
+  /** The ECS service. */
+  public readonly service: ecs.FargateService;
+  /** The task definition (ARM64 unless `cpuArchitecture` says otherwise). */
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  /** The application container. */
+  public readonly container: ecs.ContainerDefinition;
+  /** The log group the container writes to. */
+  public readonly logGroup: logs.ILogGroup;
+  /** The IAM role the application runs as; it starts with no permissions. */
+  public readonly taskRole: iam.IRole;
+  /** Security groups of the tasks; allow peers through this. */
+  public readonly connections: ec2.Connections;
+  /**
+   * The service's desired count as an Application Auto Scaling target, bounded by
+   * minCapacity and maxCapacity. Add your own policies to it (schedules, say).
+   */
+  public readonly scalableTarget: appscaling.ScalableTarget;
+  /** Where the tasks run. */
+  public readonly capacityStrategy: CapacityStrategy;
+  /** Lowest task count autoscaling may set. */
+  public readonly minCapacity: number;
+  /** Highest task count autoscaling may set. */
+  public readonly maxCapacity: number;
+
+  protected constructor(scope: Construct, id: string, props: FargateServiceOptions, spec: ServiceBaseSpec) {
+    super(scope, id);
+
+    const cpu = props.cpu ?? DEFAULT_CPU;
+    const memoryLimitMiB = props.memoryLimitMiB ?? DEFAULT_MEMORY_MIB;
+    const cpuArchitecture = props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64;
+    const stopTimeout = props.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
+
+    // ---- validate everything before creating anything ----
+    const v = new PropsValidator(spec.constructName);
+    checkFargateTaskSize(v, cpu, memoryLimitMiB);
+    checkCapacityRange(v, spec.minCapacity, spec.maxCapacity);
+    v.durationInRange('stopTimeout', props.stopTimeout, Duration.seconds(2), FARGATE_MAX_STOP_TIMEOUT,
+      'Fargate stops a container at most 120 seconds after SIGTERM');
+    v.check(!(props.securityGroups && props.allowAllOutbound !== undefined),
+      'allowAllOutbound only applies to the security group the construct creates: remove it, or remove securityGroups and let the construct create one');
+    v.check(!(props.securityGroups && props.securityGroups.length === 0),
+      'securityGroups is an empty list: give at least one security group, or omit the prop');
+    if (cpuArchitecture === ecs.CpuArchitecture.ARM64 && props.platformVersion && props.platformVersion !== ecs.FargatePlatformVersion.LATEST) {
+      v.check(props.platformVersion === ecs.FargatePlatformVersion.VERSION1_4,
+        `platformVersion (${props.platformVersion}) does not run ARM64 tasks: use FargatePlatformVersion.VERSION1_4 or LATEST, or set cpuArchitecture to X86_64`);
+    }
+    for (const key of spec.reservedEnvironment ?? []) {
+      v.check(!(key in (props.environment ?? {})) && !(key in (props.secrets ?? {})),
+        `environment variable ${key} is set by ${spec.constructName} itself: remove it from environment/secrets`);
+    }
+    spec.validate?.(v);
+    v.throwIfInvalid(this);
+
+    for (const key of Object.keys(props.environment ?? {})) {
+      if (SECRET_LIKE_ENV_NAME.test(key)) {
+        Annotations.of(this).addWarningV2('cdk-fargate-system:plaintext-secret',
+          `environment variable ${key} looks like a secret and would be stored in plaintext in the task definition: pass it through 'secrets' (ecs.Secret.fromSecretsManager) instead`);
+      }
+    }
+
+    this.capacityStrategy = props.capacityStrategy ?? spec.defaultCapacityStrategy;
+    this.minCapacity = spec.minCapacity;
+    this.maxCapacity = spec.maxCapacity;
+    this.checkClusterCapacityProviders(props.cluster);
+
+    // ---- task definition, container, logs ----
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu,
+      memoryLimitMiB,
+      runtimePlatform: { cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    this.taskRole = this.taskDefinition.taskRole;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const containerName = props.containerName ?? 'app';
+    this.container = this.taskDefinition.addContainer('Container', {
+      containerName,
+      image: props.image,
+      command: props.command,
+      environment: props.environment,
+      secrets: props.secrets,
+      healthCheck: props.healthCheck,
+      portMappings: spec.portMappings,
+      stopTimeout,
+      essential: true,
+      logging: ecs.LogDrivers.awsLogs({
+        logGroup: this.logGroup,
+        streamPrefix: containerName,
+        // Never block the app on CloudWatch Logs back-pressure; buffer instead.
+        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
+        maxBufferSize: Size.mebibytes(25),
+      }),
+    });
+
+    // ---- network ----
+    const securityGroups = props.securityGroups ?? [this.createSecurityGroup(props)];
+
+    // ---- service ----
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      serviceName: props.serviceName,
+      capacityProviderStrategies: this.capacityStrategy.strategies,
+      platformVersion: props.platformVersion ?? ecs.FargatePlatformVersion.LATEST,
+      securityGroups,
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      circuitBreaker: { enable: true, rollback: true },
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      enableExecuteCommand: props.enableExecuteCommand ?? false,
+      enableECSManagedTags: true,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    this.connections = this.service.connections;
+    this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
+      serviceNamespace: appscaling.ServiceNamespace.ECS,
+      scalableDimension: 'ecs:service:DesiredCount',
+      resourceId: `service/${props.cluster.clusterName}/${this.service.serviceName}`,
+      minCapacity: spec.minCapacity,
+      maxCapacity: spec.maxCapacity,
+    });
+    this.scalableTarget.node.addDependency(this.service);
+
+    this.suppressInherentNagFindings();
+  }
+
+  /**
+   * Average CPU utilization of the service's tasks, in percent.
+   *
+   * @default - average over 1 minute
+   */
+  public metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricCpuUtilization({ period: Duration.minutes(1), ...props });
+  }
+
+  /**
+   * Average memory utilization of the service's tasks, in percent.
+   *
+   * @default - average over 1 minute
+   */
+  public metricMemoryUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.service.metricMemoryUtilization({ period: Duration.minutes(1), ...props });
+  }
+
+  /**
+   * Number of running tasks, from Container Insights (`ECS/ContainerInsights RunningTaskCount`).
+   *
+   * Needs Container Insights on the cluster. ECS publishes nothing while a service has
+   * zero tasks, so a missing datapoint means zero.
+   *
+   * @default - average over 1 minute
+   */
+  public metricRunningTaskCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'ECS/ContainerInsights',
+      metricName: 'RunningTaskCount',
+      dimensionsMap: { ClusterName: this.service.cluster.clusterName, ServiceName: this.service.serviceName },
+      statistic: cloudwatch.Stats.AVERAGE,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  private createSecurityGroup(props: FargateServiceOptions): ec2.SecurityGroup {
+    const allowAllOutbound = props.allowAllOutbound ?? false;
+    const sg = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: `Tasks of ${this.node.path}`,
+      allowAllOutbound,
+    });
+    if (!allowAllOutbound) {
+      sg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs, ECR and VPC endpoints');
+    }
+    return sg;
+  }
+
+  /** A concrete cluster we can inspect must offer the capacity providers our strategy names. */
+  private checkClusterCapacityProviders(cluster: ecs.ICluster): void {
+    if (!ecs.Cluster.isCluster(cluster)) return;
+    const needed = this.capacityStrategy.strategies.map((s) => s.capacityProvider).filter((p) => !Token.isUnresolved(p));
+    this.node.addValidation({
+      validate: () => {
+        const available = cluster.capacityProviderNames;
+        const missing = needed.filter((p) => !available.includes(p));
+        return missing.length === 0 ? [] : [
+          `cluster ${cluster.node.path} lacks capacity provider(s) ${missing.join(', ')} used by capacityStrategy: ` +
+          'create the cluster with enableFargateCapacityProviders: true (or call cluster.enableFargateCapacityProviders())',
+        ];
+      },
+    });
+  }
+
+  private suppressInherentNagFindings(): void {
+    addNagSuppressions(this.taskDefinition, [{
+      id: 'AwsSolutions-ECS2',
+      reason: 'The environment carries only configuration and resource identifiers (queue URL, endpoints); secrets are passed through ECS secrets, and the construct warns when an environment name looks like a secret.',
+    }]);
+    const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
+    if (executionPolicy) {
+      addNagSuppressions(executionPolicy, [{
+        id: 'AwsSolutions-IAM5',
+        reason: 'ecr:GetAuthorizationToken has no resource-level permissions and must use "*"; every other execution-role action is scoped to its repository, log group or secret.',
+        appliesTo: ['Resource::*'],
+      }]);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+import { CfnResource } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
+
+/** One cdk-nag rule suppressed on one resource, with the reason a reviewer reads. */
+export interface NagSuppression {
+  /** Rule id, e.g. `AwsSolutions-IAM5`. */
+  readonly id: string;
+  /** Why the finding is accepted. */
+  readonly reason: string;
+  /** Limit the suppression to these finding ids (`{ regex: '/.../' }` or plain strings). */
+  readonly appliesTo?: Array<string | { regex: string }>;
+}
+
+/**
+ * Record cdk-nag suppressions on the CloudFormation resource under `scope`, in the
+ * metadata format cdk-nag reads (`cdk_nag.rules_to_suppress`), so users running cdk-nag
+ * see only findings they own, and every accepted one carries its reason in the template.
+ * Writing metadata keeps cdk-nag out of this library's runtime dependencies.
+ */
+export function addNagSuppressions(scope: IConstruct, suppressions: NagSuppression[]): void {
+  const resource = scope instanceof CfnResource ? scope : scope.node.defaultChild;
+  if (!(resource instanceof CfnResource)) {
+    throw new Error(`addNagSuppressions: ${scope.node.path} has no CloudFormation resource to annotate`);
+  }
+  const existing = resource.getMetadata('cdk_nag')?.rules_to_suppress ?? [];
+  resource.addMetadata('cdk_nag', {
+    rules_to_suppress: [
+      ...existing,
+      ...suppressions.map((s) => ({ id: s.id, reason: s.reason, ...(s.appliesTo ? { applies_to: s.appliesTo } : {}) })),
+    ],
+  });
+}

@@ -1,0 +1,2 @@
+export * from './sqs-worker-service';
+export * from './sqs-worker-service-props';

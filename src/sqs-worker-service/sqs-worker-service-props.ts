@@ -1,0 +1,111 @@
+import { Duration } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { FargateServiceOptions } from '../common/fargate-service-props';
+
+/** Properties of an SqsWorkerService. */
+export interface SqsWorkerServiceProps extends FargateServiceOptions {
+  /**
+   * The queue to consume.
+   *
+   * When given, the construct only reads from it: the queue-shaping props
+   * (`visibilityTimeout`, `maxReceiveCount`, `retentionPeriod`, `encryptionKey`) are
+   * rejected because they would have no effect.
+   *
+   * @default - a new queue with a dead-letter queue, SSE and a TLS-only policy
+   */
+  readonly queue?: sqs.IQueue;
+
+  /**
+   * The dead-letter queue to alarm on.
+   *
+   * With a created queue it becomes that queue's redrive target instead of a new one.
+   * With a given `queue`, pass the DLQ its redrive policy points to, so the
+   * "DLQ not empty" alarm exists.
+   *
+   * @default - a new DLQ (14-day retention) for a created queue; no DLQ alarm for a given queue
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
+
+  /**
+   * How long the worker needs, at most, to process one message.
+   *
+   * The created queue's visibility timeout is twice this, so a message is not handed
+   * to a second worker while the first is still working on it.
+   *
+   * @default Duration.seconds(30)
+   */
+  readonly messageProcessingTime?: Duration;
+
+  /**
+   * Visibility timeout of the created queue.
+   *
+   * Must be at least `messageProcessingTime`.
+   *
+   * @default - twice `messageProcessingTime`
+   */
+  readonly visibilityTimeout?: Duration;
+
+  /**
+   * Receives after which a message moves to the dead-letter queue (1 to 1000).
+   *
+   * @default 5
+   */
+  readonly maxReceiveCount?: number;
+
+  /**
+   * How long the created queue keeps an unprocessed message.
+   *
+   * @default Duration.days(4)
+   */
+  readonly retentionPeriod?: Duration;
+
+  /**
+   * Customer-managed KMS key for the created queues (queue and DLQ).
+   *
+   * The task role is granted decrypt; producers given `grantSendMessages` get encrypt.
+   *
+   * @default - SQS-managed server-side encryption (SSE-SQS)
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Fewest tasks. 0 lets the service scale to zero when the queue is empty.
+   *
+   * @default 0
+   */
+  readonly minCapacity?: number;
+
+  /**
+   * Most tasks.
+   *
+   * @default 10
+   */
+  readonly maxCapacity?: number;
+
+  /**
+   * Visible messages per running task that target tracking holds the service at.
+   *
+   * A good value is the backlog a task clears within your acceptable latency:
+   * acceptable latency divided by `messageProcessingTime`, times the messages a task
+   * processes concurrently.
+   *
+   * @default 10
+   */
+  readonly backlogPerTaskTarget?: number;
+
+  /**
+   * How long the queue must be completely empty (no visible and no in-flight messages)
+   * before the service scales in to `minCapacity`. Whole minutes, 1 to 60.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly scaleInAfter?: Duration;
+
+  /**
+   * Age of the oldest message above which the "oldest message" alarm fires.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly oldestMessageAgeThreshold?: Duration;
+}

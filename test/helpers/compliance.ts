@@ -1,0 +1,77 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
+import { App, AppProps, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+
+/** A finding cdk-nag left unsuppressed: where, which rule, what it said. */
+export interface NagFinding {
+  readonly path: string;
+  readonly rule: string;
+}
+
+/**
+ * Apply the AwsSolutions pack to `stack` and return the errors it left unsuppressed
+ * (suppressions must carry a reason; cdk-nag refuses ones that don't).
+ */
+export function nagErrors(stack: Stack): NagFinding[] {
+  Aspects.of(stack).add(new AwsSolutionsChecks({ verbose: true, reports: false }));
+  return Annotations.fromStack(stack)
+    .findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))
+    .map((m) => ({ path: m.id, rule: String(m.entry.data).split(/[:[]/)[0] }));
+}
+
+/** Rule ids that fired as warnings (not failures), for tests that want to see them. */
+export function nagWarnings(stack: Stack): NagFinding[] {
+  return Annotations.fromStack(stack)
+    .findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))
+    .map((m) => ({ path: m.id, rule: String(m.entry.data).split(/[:[]/)[0] }));
+}
+
+/** One CloudFormation Guard (Control Tower rules) violation. */
+export interface GuardViolation {
+  readonly rule: string;
+  readonly resources: string[];
+}
+
+/**
+ * An App whose synth runs the CloudFormation Guard validator with the Control Tower
+ * proactive-control rules. Call `guardViolations(app)` to synth it and read the report.
+ */
+export function appWithGuard(props: AppProps = {}): App {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
+  return new App({ ...props, outdir, policyValidationBeta1: [new CfnGuardValidator()] });
+}
+
+/**
+ * Synthesize an app created by `appWithGuard` and return the Guard violations.
+ * aws-cdk-lib reports violations by setting process.exitCode rather than throwing:
+ * read the JSON report and restore the exit code so jest is not failed by a side effect.
+ */
+export function guardViolations(app: App, disabledRules: string[] = []): GuardViolation[] {
+  const exitCode = process.exitCode;
+  const log = console.error;
+  console.error = () => undefined; // the plugin prints a long table; the report holds the same data
+  try {
+    app.synth();
+  } finally {
+    console.error = log;
+    process.exitCode = exitCode;
+  }
+  const reportPath = path.join(app.outdir, 'policy-validation-report.json');
+  if (!fs.existsSync(reportPath)) return [];
+  const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
+  const violations: GuardViolation[] = [];
+  for (const plugin of report.pluginReports ?? []) {
+    for (const v of plugin.violations ?? []) {
+      if (disabledRules.includes(v.ruleName)) continue;
+      violations.push({
+        rule: v.ruleName,
+        resources: (v.violatingConstructs ?? v.violatingResources ?? []).map((c: any) => c.constructPath ?? c.resourceLogicalId),
+      });
+    }
+  }
+  return violations;
+}
