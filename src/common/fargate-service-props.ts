@@ -67,6 +67,13 @@ export interface FargateServiceOptions {
   readonly secrets?: { [key: string]: ecs.Secret };
 
   /**
+   * Entry point that overrides the image's ENTRYPOINT.
+   *
+   * @default - the image's ENTRYPOINT
+   */
+  readonly entryPoint?: string[];
+
+  /**
    * Command that overrides the image's CMD.
    *
    * @default - the image's CMD

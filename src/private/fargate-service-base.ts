@@ -126,6 +126,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     this.container = this.taskDefinition.addContainer('Container', {
       containerName,
       image: props.image,
+      entryPoint: props.entryPoint,
       command: props.command,
       environment: props.environment,
       secrets: props.secrets,
