@@ -93,7 +93,7 @@ integUpdate.exec(['integ-runner', ...INTEG_ARGS, '--dry-run', '--force', '$@'].j
 project.addTask('integ:deploy', {
   description: 'Deploy every integ test to your AWS account, run its assertions, then destroy it (needs credentials)',
   receiveArgs: true,
-  exec: ['integ-runner', ...INTEG_ARGS, '--update-on-failed', '--force', '$@'].join(' '),
+  exec: ['integ-runner', ...INTEG_ARGS, '--update-on-failed', '--disable-update-workflow', '--force', '$@'].join(' '),
 });
 
 // ---- README examples compile under strict rosetta ----
@@ -109,5 +109,14 @@ const typecheck = project.addTask('typecheck', {
   exec: 'tsc --noEmit -p tsconfig.dev.json',
 });
 project.testTask.prependSpawn(typecheck);
+
+// ---- the whole suite, as the README and .ci/run call it ----
+project.addTask('test:all', {
+  description: 'Everything CI checks: compile + API.md + strict rosetta, typecheck, jest, eslint, integ snapshots, reference app tests',
+  exec: 'node scripts/test-suite.mjs',
+  receiveArgs: true,
+});
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+project.tasks.addEnvironment('NEXT_TELEMETRY_DISABLED', '1');
 
 project.synth();

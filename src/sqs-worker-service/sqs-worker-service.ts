@@ -29,6 +29,8 @@ const CREATED_QUEUE_PROPS = ['visibilityTimeout', 'maxReceiveCount', 'retentionP
 /**
  * A worker on ECS Fargate fed by an SQS queue (service B of the reference system).
  *
+ * On top of the shared Fargate service base it adds:
+ *
  * - Queue: given, or created with a dead-letter queue (14-day retention), SSE, a
  *   TLS-only policy and a visibility timeout derived from `messageProcessingTime`.
  * - Scaling that works from zero: a step policy starts the first task when a message
@@ -62,8 +64,13 @@ export class SqsWorkerService extends FargateServiceBase {
   /** Fires when the service has run at maxCapacity for 15 minutes: raise it or speed the worker up. */
   public readonly atMaxCapacityAlarm: cloudwatch.Alarm;
   /** The alarms above, for wiring actions in one loop. */
-  public readonly alarms: cloudwatch.IAlarm[];
+  public readonly alarms: cloudwatch.Alarm[];
 
+  /**
+   * @param scope the parent construct
+   * @param id a stable construct id: changing it replaces the queue and the service
+   * @param props the worker's image, queue and scaling settings
+   */
   constructor(scope: Construct, id: string, props: SqsWorkerServiceProps) {
     const minCapacity = props.minCapacity ?? DEFAULTS.minCapacity;
     const maxCapacity = props.maxCapacity ?? DEFAULTS.maxCapacity;

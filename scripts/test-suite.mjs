@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// The whole test suite, in one command (`npx projen test:all`, after `npm ci`).
+// Runs every stage even when an earlier one fails, so one run shows every problem,
+// then prints per-stage results and a final plain line "N passed, N failed".
+// Counts: individual tests where a stage has them (jest, integ snapshots, app tests),
+// otherwise one check per stage (compile, lint, docs). Writes test-reports/summary.json.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const reports = join(root, 'test-reports');
+mkdirSync(reports, { recursive: true });
+const APPS = ['grpc-service', 'worker', 'frontend'];
+const only = process.argv.slice(2); // optional stage names to run
+
+const results = [];
+
+function run(cmd, args, opts = {}) {
+  const started = Date.now();
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', env: { ...process.env, ...opts.env }, ...opts.spawn });
+  if (opts.capture && r.stdout) process.stdout.write(r.stdout);
+  return { ok: r.status === 0, stdout: r.stdout ?? '', seconds: (Date.now() - started) / 1000 };
+}
+
+function stage(name, fn) {
+  if (only.length && !only.includes(name)) return;
+  console.log(`\n===== ${name} =====`);
+  const started = Date.now();
+  let outcome;
+  try {
+    outcome = fn();
+  } catch (e) {
+    console.error(e);
+    outcome = { passed: 0, failed: 1 };
+  }
+  results.push({ name, ...outcome, seconds: Math.round((Date.now() - started) / 100) / 10 });
+}
+
+const check = (ok) => ({ passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
+
+// 1. jsii compile, API.md (docgen) and README examples under strict rosetta.
+stage('compile', () => check(run('npx', ['projen', 'compile']).ok && run('npx', ['projen', 'post-compile']).ok));
+
+// 2. API.md is generated: it must match what is committed.
+stage('api-docs-current', () => {
+  const git = spawnSync('git', ['diff', '--exit-code', '--stat', 'API.md'], { cwd: root, encoding: 'utf8' });
+  if (git.status !== 0) console.error('API.md differs from the committed file: run `npx projen compile` (docgen) and commit API.md');
+  return check(git.status === 0);
+});
+
+// 3. Type-check tests and integ scenarios.
+stage('typecheck', () => check(run('npx', ['projen', 'typecheck']).ok));
+
+// 4. Unit tests (jest), counted from its JSON report.
+stage('jest', () => {
+  const out = join(reports, 'jest.json');
+  const r = run('npx', ['jest', '--ci', '--passWithNoTests', '--json', `--outputFile=${out}`]);
+  if (!existsSync(out)) return { passed: 0, failed: 1 };
+  const json = JSON.parse(readFileSync(out, 'utf8'));
+  // A suite that fails to compile has no failed tests but must still count as a failure.
+  const failed = json.numFailedTests + (json.numRuntimeErrorTestSuites ?? 0);
+  return { passed: json.numPassedTests, failed: failed || (r.ok ? 0 : 1) };
+});
+
+// 5. Lint (never --fix in the test run).
+stage('eslint', () => check(run('npx', ['projen', 'eslint']).ok));
+
+// 6. Integ snapshots verified unchanged, offline.
+stage('integ-snapshots', () => {
+  const r = run('npx', ['projen', 'integ'], { capture: true });
+  const m = r.stdout.match(/Tests:\s+(?:(\d+) failed, )?(\d+) passed, (\d+) total/) ?? r.stdout.match(/Tests:\s+(\d+) failed, (\d+) total/);
+  if (!m) return check(false);
+  if (m.length === 4) {
+    const failed = Number(m[1] ?? 0);
+    return { passed: Number(m[2]), failed: failed || (r.ok ? 0 : 1) };
+  }
+  return { passed: 0, failed: Number(m[1]) };
+});
+
+// 7. Reference apps: each has its own lockfile and node:test suite (TAP output).
+for (const app of APPS) {
+  stage(`app:${app}`, () => {
+    const cwd = join(root, 'integ', 'apps', app);
+    if (!existsSync(join(cwd, 'package.json'))) return check(false);
+    if (app === 'frontend') ensureChromium();
+    const install = run('npm', ['ci', '--no-audit', '--no-fund'], { spawn: { cwd } });
+    if (!install.ok) return check(false);
+    const r = run('npm', ['test'], { capture: true, spawn: { cwd }, env: { CI: 'true', NEXT_TELEMETRY_DISABLED: '1' } });
+    const pass = [...r.stdout.matchAll(/^# pass (\d+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
+    const fail = [...r.stdout.matchAll(/^# fail (\d+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
+    return { passed: pass, failed: fail || (r.ok ? 0 : 1) };
+  });
+}
+
+/** The browser test needs Debian's chromium (never a downloaded browser). */
+function ensureChromium() {
+  if (existsSync('/usr/bin/chromium')) return;
+  console.log('installing Debian chromium for the browser test');
+  const sudo = process.getuid && process.getuid() === 0 ? [] : ['sudo'];
+  const apt = (args) => spawnSync(sudo.length ? 'sudo' : 'apt-get', [...(sudo.length ? ['apt-get'] : []), ...args],
+    { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  apt(['update', '-qq']);
+  apt(['install', '-y', '-qq', '--no-install-recommends', 'chromium']);
+}
+
+// ---- summary ----
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+writeFileSync(join(reports, 'summary.json'), JSON.stringify({ passed, failed, stages: results }, null, 2));
+console.log('\n===== summary =====');
+for (const r of results) {
+  console.log(`${r.failed ? 'FAIL' : 'ok  '} ${r.name.padEnd(20)} ${String(r.passed).padStart(4)} passed ${String(r.failed).padStart(3)} failed  ${r.seconds}s`);
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
