@@ -1,0 +1,196 @@
+// Starts the local stack for the browser test, all on free loopback ports:
+//   - service A, the real gRPC server from ../grpc-service (in-memory storage)
+//   - an SQS-compatible server (local-aws-sqs, in-process) with the jobs queue
+//   - the built standalone Next.js server (.next/standalone/server.js)
+// Kept outside test/ so `node --test test/` does not run it as a test file.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsServer } from 'local-aws-sqs';
+
+export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const GRPC_SERVICE_DIR = path.resolve(APP_DIR, '..', 'grpc-service');
+export const STANDALONE_SERVER = path.join(APP_DIR, '.next', 'standalone', 'server.js');
+const LOOPBACK = '127.0.0.1';
+const FAKE_AWS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
+
+/** A TCP port that is free on loopback right now. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 200, process: child } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) {
+      throw new Error(`${what}: process exited with code ${child.exitCode}\n${child.output()}`);
+    }
+    try {
+      if (await probe()) return;
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}${child ? `\n${child.output()}` : ''}`);
+}
+
+function portOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, LOOPBACK);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Spawns a node process; keeps the last 200 lines of its output for error messages. */
+function startNode(name, args, { cwd, env }) {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines = [];
+  const keep = (chunk) => {
+    lines.push(...chunk.toString().split('\n').filter(Boolean));
+    if (lines.length > 200) lines.splice(0, lines.length - 200);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.output = () => `--- ${name} output ---\n${lines.join('\n')}`;
+  child.lines = lines;
+  child.stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timedOut = await Promise.race([exited.then(() => false), sleep(5000).then(() => true)]);
+    if (timedOut) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  };
+  return child;
+}
+
+/**
+ * Entry file of service A: the script that `npm start` runs there (node src/main.js), else
+ * package.json "main", else src/main.js or src/server.js.
+ */
+function grpcServiceEntry() {
+  const pkgFile = path.join(GRPC_SERVICE_DIR, 'package.json');
+  if (!fs.existsSync(pkgFile)) {
+    throw new Error(`service A is missing: ${pkgFile} not found (the frontend test runs the real gRPC server from integ/apps/grpc-service)`);
+  }
+  const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8'));
+  const fromStart = /\bnode\s+(?:--\S+\s+)*(\S+\.[cm]?js)\b/.exec(pkg.scripts?.start ?? '')?.[1];
+  const candidates = [fromStart, pkg.main, 'src/main.js', 'src/server.js'].filter(Boolean).map((p) => path.join(GRPC_SERVICE_DIR, p));
+  const entry = candidates.find((p) => fs.existsSync(p));
+  if (!entry) throw new Error(`service A entry not found (looked for ${candidates.join(', ')})`);
+  if (!fs.existsSync(path.join(GRPC_SERVICE_DIR, 'node_modules', '@grpc', 'grpc-js'))) {
+    const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: GRPC_SERVICE_DIR, encoding: 'utf8', timeout: 300_000 });
+    if (result.status !== 0) {
+      throw new Error(`npm ci in ${GRPC_SERVICE_DIR} failed (${result.status ?? result.error}):\n${result.stdout}\n${result.stderr}`);
+    }
+  }
+  return entry;
+}
+
+export async function startGrpcService(port) {
+  const entry = grpcServiceEntry();
+  const child = startNode('service A', [entry], {
+    cwd: GRPC_SERVICE_DIR,
+    env: { PORT: String(port), HOST: LOOPBACK, SHUTDOWN_GRACE_SECONDS: '1', LOG_LEVEL: 'warn' },
+  });
+  await waitFor(`service A on ${LOOPBACK}:${port}`, () => portOpen(port), { process: child });
+  return child;
+}
+
+export async function startSqs() {
+  const server = await createSqsServer({ port: 0, hostname: LOOPBACK, emulateQueueCreationLifecycle: false });
+  const endpoint = `http://${LOOPBACK}:${server.address().port}`;
+  const client = new SQSClient({
+    region: FAKE_AWS.AWS_REGION,
+    endpoint,
+    credentials: { accessKeyId: FAKE_AWS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_AWS.AWS_SECRET_ACCESS_KEY },
+  });
+  const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'orders-jobs' }));
+  return {
+    endpoint,
+    queueUrl: QueueUrl,
+    client,
+    stop: () => {
+      client.destroy();
+      server.closeAllConnections?.();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export async function startFrontend({ port, grpcAddress, sqs }) {
+  if (!fs.existsSync(STANDALONE_SERVER)) {
+    throw new Error(`${STANDALONE_SERVER} not found: run "npm run build" first (npm test does it in pretest)`);
+  }
+  const child = startNode('frontend', [STANDALONE_SERVER], {
+    cwd: path.dirname(STANDALONE_SERVER),
+    env: {
+      NODE_ENV: 'production',
+      NEXT_TELEMETRY_DISABLED: '1',
+      PORT: String(port),
+      HOSTNAME: LOOPBACK,
+      ORDERS_GRPC_ADDRESS: grpcAddress,
+      ORDERS_GRPC_DEADLINE_MS: '3000',
+      JOBS_QUEUE_URL: sqs.queueUrl,
+      SQS_ENDPOINT: sqs.endpoint,
+      ...FAKE_AWS,
+    },
+  });
+  const baseUrl = `http://${LOOPBACK}:${port}`;
+  await waitFor(`frontend on ${baseUrl}`, async () => (await fetch(`${baseUrl}/api/health`)).ok, { process: child });
+  return { child, baseUrl };
+}
+
+/** Everything up, then waits until /api/ready says service A and the queue answer. */
+export async function startStack() {
+  const stack = { stops: [] };
+  try {
+    stack.sqs = await startSqs();
+    stack.stops.push(() => stack.sqs.stop());
+    stack.grpcPort = await freePort();
+    stack.grpc = await startGrpcService(stack.grpcPort);
+    stack.stops.push(() => stack.grpc.stop());
+    const frontend = await startFrontend({ port: await freePort(), grpcAddress: `${LOOPBACK}:${stack.grpcPort}`, sqs: stack.sqs });
+    stack.frontend = frontend.child;
+    stack.baseUrl = frontend.baseUrl;
+    stack.stops.push(() => stack.frontend.stop());
+    await waitFor('GET /api/ready = 200', async () => (await fetch(`${stack.baseUrl}/api/ready`)).status === 200, {
+      process: stack.frontend,
+    });
+  } catch (err) {
+    await stopStack(stack);
+    throw err;
+  }
+  return stack;
+}
+
+export async function stopStack(stack) {
+  for (const stop of (stack?.stops ?? []).reverse()) {
+    await stop().catch(() => {});
+  }
+}
