@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // (but never the reference apps under integ/apps, which have their own toolchains).
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/*.ts', 'benchmark/**/*.ts'],
+    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/*.ts', 'benchmark/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     exclude: ['node_modules', 'lib', 'dist', 'integ/apps', 'integ/**/*.snapshot', 'cdk.out', 'cdk-integ.out.*'],
     compilerOptions: {},
   },
@@ -59,6 +59,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   eslintOptions: {
     dirs: ['src'],
+    // One typed-lint program over src, test and integ (the root tsconfig.json covers src only).
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
     devdirs: ['test', 'integ', 'benchmark'],
     ignorePatterns: ['integ/apps/**', 'integ/**/*.snapshot/**', '*.d.ts', 'node_modules/'],
     commandOptions: { fix: false },

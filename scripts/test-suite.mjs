@@ -18,9 +18,17 @@ const results = [];
 
 function run(cmd, args, opts = {}) {
   const started = Date.now();
-  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', stdio: opts.capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', env: { ...process.env, ...opts.env }, ...opts.spawn });
-  if (opts.capture && r.stdout) process.stdout.write(r.stdout);
-  return { ok: r.status === 0, stdout: r.stdout ?? '', seconds: (Date.now() - started) / 1000 };
+  const r = spawnSync(cmd, args, {
+    cwd: root, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
+    stdio: opts.capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+    env: { ...process.env, ...opts.env }, ...opts.spawn,
+  });
+  // Captured output is echoed after the fact (both streams: some tools report on stderr).
+  if (opts.capture) {
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
+  }
+  return { ok: r.status === 0, stdout: `${r.stdout ?? ''}\n${r.stderr ?? ''}`, seconds: (Date.now() - started) / 1000 };
 }
 
 function stage(name, fn) {

@@ -4,9 +4,10 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import { CapacityStrategy, SqsWorkerService, SqsWorkerServiceProps } from '../src';
 import { nagErrors } from './helpers/compliance';
 import { TEST_IMAGE, testEnvironment } from './helpers/fixtures';
-import { CapacityStrategy, SqsWorkerService, SqsWorkerServiceProps } from '../src';
 
 function worker(props: Partial<SqsWorkerServiceProps> = {}) {
   const env = testEnvironment();
@@ -208,7 +209,7 @@ describe('SqsWorkerService task and service', () => {
   test('secrets go through ECS secrets, never the plaintext environment', () => {
     const env = testEnvironment();
     const param = ecs.Secret.fromSsmParameter(
-      require('aws-cdk-lib/aws-ssm').StringParameter.fromSecureStringParameterAttributes(env.stack, 'P', { parameterName: '/app/token' }));
+      ssm.StringParameter.fromSecureStringParameterAttributes(env.stack, 'P', { parameterName: '/app/token' }));
     new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, secrets: { API_TOKEN: param } });
     const td = Object.values(Template.fromStack(env.stack).findResources('AWS::ECS::TaskDefinition'))[0] as any;
     const container = td.Properties.ContainerDefinitions[0];
@@ -299,14 +300,21 @@ describe('SqsWorkerService alarms and metrics', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('DeadLetterQueue'), 'QueueName'] } }],
-      Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Statistic: 'Minimum', Period: 300,
-      Threshold: 4, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 3,
+      Namespace: 'ECS/ContainerInsights',
+      MetricName: 'RunningTaskCount',
+      Statistic: 'Minimum',
+      Period: 300,
+      Threshold: 4,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 3,
     });
   });
 
