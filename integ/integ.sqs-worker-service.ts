@@ -5,10 +5,10 @@
  * Offline, integ-runner only verifies this file's committed snapshot. With an AWS
  * account: `npx projen integ:deploy --tests integ/integ.sqs-worker-service.ts`.
  */
+import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicies, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { SqsWorkerService } from '../src';
 
 const app = new App();
