@@ -1,12 +1,15 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { CapacityStrategy, SqsWorkerService, SqsWorkerServiceProps } from '../src';
-import { nagErrors } from './helpers/compliance';
+import { appWithGuard, guardViolations, nagErrors } from './helpers/compliance';
 import { TEST_IMAGE, testEnvironment } from './helpers/fixtures';
 
 function worker(props: Partial<SqsWorkerServiceProps> = {}) {
@@ -206,6 +209,33 @@ describe('SqsWorkerService task and service', () => {
     });
   });
 
+  test('sets the container memory hard limit to the task size', () => {
+    const { template } = worker({ cpu: 512, memoryLimitMiB: 2048 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Memory: 2048 })],
+    });
+  });
+
+  test('runs as the given user on a read-only root filesystem with a writable /tmp', () => {
+    const { template } = worker({ user: '1000', readonlyRootFilesystem: true });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Volumes: [{ Name: 'tmp' }],
+      ContainerDefinitions: [Match.objectLike({
+        User: '1000',
+        ReadonlyRootFilesystem: true,
+        MountPoints: [{ SourceVolume: 'tmp', ContainerPath: '/tmp', ReadOnly: false }],
+      })],
+    });
+  });
+
+  test('root filesystem stays writable by default', () => {
+    const { template } = worker();
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Volumes: Match.absent(),
+      ContainerDefinitions: [Match.objectLike({ ReadonlyRootFilesystem: false, User: Match.absent() })],
+    });
+  });
+
   test('secrets go through ECS secrets, never the plaintext environment', () => {
     const env = testEnvironment();
     const param = ecs.Secret.fromSsmParameter(
@@ -318,6 +348,25 @@ describe('SqsWorkerService alarms and metrics', () => {
     });
   });
 
+  test('alarmActions reach every operational alarm but no scaling alarm', () => {
+    const env = testEnvironment();
+    const topic = new sns.Topic(env.stack, 'Pager');
+    const service = new SqsWorkerService(env.stack, 'Worker', {
+      cluster: env.cluster, image: TEST_IMAGE, alarmActions: [new cwActions.SnsAction(topic)],
+    });
+    const stack = env.stack;
+    for (const alarm of service.alarms) {
+      const topicId = stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic);
+      expect(stack.resolve((alarm.node.defaultChild as any).alarmActions)).toEqual([{ Ref: topicId }]);
+    }
+    expect(service.alarms).toHaveLength(3);
+    for (const scalingAlarm of [service.wakeFromZeroAlarm, service.drainAlarm]) {
+      const actions = stack.resolve((scalingAlarm.node.defaultChild as any).alarmActions) as any[];
+      expect(actions).toHaveLength(1);
+      expect(JSON.stringify(actions)).not.toContain('Pager');
+    }
+  });
+
   test('exposes queue depth, in-flight, age and backlog-per-task metrics', () => {
     const { service, stack } = worker();
     expect(stack.resolve(service.metricMessagesVisible().metricName)).toBe('ApproximateNumberOfMessagesVisible');
@@ -393,6 +442,26 @@ describe('SqsWorkerService compliance', () => {
     const env = testEnvironment();
     new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE });
     expect(nagErrors(env.stack)).toEqual([]);
+  });
+
+  test('Control Tower Guard rules pass for a compliance-minded configuration, except the DLQ\'s own DLQ', () => {
+    const app = appWithGuard();
+    const env = testEnvironment(app);
+    const logKey = new kms.Key(env.stack, 'LogKey', { enableKeyRotation: true });
+    new SqsWorkerService(env.stack, 'Worker', {
+      cluster: env.cluster,
+      image: TEST_IMAGE,
+      user: '1000',
+      readonlyRootFilesystem: true,
+      logRetention: logs.RetentionDays.ONE_YEAR,
+      logEncryptionKey: logKey,
+      alarmActions: [new cwActions.SnsAction(new sns.Topic(env.stack, 'Pager'))],
+    });
+    const workerViolations = guardViolations(app)
+      .map((v) => ({ rule: v.rule, resources: v.resources.filter((r) => r.startsWith('TestStack/Worker/')) }))
+      .filter((v) => v.resources.length > 0);
+    // A dead-letter queue has no dead-letter queue of its own, by design (CT.SQS.PR.1).
+    expect(workerViolations).toEqual([{ rule: 'sqs_dlq_check', resources: ['TestStack/Worker/DeadLetterQueue/Resource'] }]);
   });
 
   test('every suppression the construct adds carries a reason', () => {

@@ -1,6 +1,8 @@
 import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { CapacityStrategy } from './capacity-strategy';
 
@@ -88,6 +90,26 @@ export interface FargateServiceOptions {
   readonly healthCheck?: ecs.HealthCheck;
 
   /**
+   * User (name or `uid[:gid]`) the container runs as.
+   *
+   * Set it to a non-root user (for example `'1000'`, the `node` user of the official Node.js
+   * images) to satisfy the Control Tower control CT.ECS.PR.3.
+   *
+   * @default - the image's USER
+   */
+  readonly user?: string;
+
+  /**
+   * Mount the container's root filesystem read-only.
+   *
+   * A writable scratch volume is mounted at `/tmp`, where most runtimes write temporary
+   * files. Satisfies the Control Tower control CT.ECS.PR.6.
+   *
+   * @default false
+   */
+  readonly readonlyRootFilesystem?: boolean;
+
+  /**
    * Name of the application container.
    *
    * @default 'app'
@@ -117,6 +139,22 @@ export interface FargateServiceOptions {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * KMS key to encrypt the log group with. Its key policy must allow the CloudWatch Logs
+   * service principal of the region (`logs.<region>.amazonaws.com`) to use it.
+   *
+   * @default - encrypted with the CloudWatch Logs service key
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Actions (SNS topics, say) added to every operational alarm the construct creates:
+   * not to the alarms that drive autoscaling.
+   *
+   * @default - no actions: wire `alarms` yourself
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
 
   /**
    * Subnets for the tasks. Tasks never get a public IP.

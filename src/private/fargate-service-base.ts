@@ -63,6 +63,8 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
   public readonly scalableTarget: appscaling.ScalableTarget;
   /** Where the tasks run. */
   public readonly capacityStrategy: CapacityStrategy;
+  /** Actions added to every operational alarm the construct creates. */
+  protected readonly alarmActions: cloudwatch.IAlarmAction[];
   /** Lowest task count autoscaling may set. */
   public readonly minCapacity: number;
   /** Highest task count autoscaling may set. */
@@ -119,6 +121,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.logEncryptionKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -134,6 +137,10 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       portMappings: spec.portMappings,
       stopTimeout,
       essential: true,
+      user: props.user,
+      readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
+      // The hard limit equals the task size: one application container owns the task.
+      memoryLimitMiB,
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
         streamPrefix: containerName,
@@ -142,6 +149,13 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
         maxBufferSize: Size.mebibytes(25),
       }),
     });
+
+    if (props.readonlyRootFilesystem) {
+      // Fargate has no tmpfs: a task-scoped bind volume keeps /tmp writable.
+      this.taskDefinition.addVolume({ name: 'tmp' });
+      this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
+    }
+    this.alarmActions = props.alarmActions ?? [];
 
     // ---- network ----
     const securityGroups = props.securityGroups ?? [this.createSecurityGroup(props)];
@@ -211,6 +225,13 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       period: Duration.minutes(1),
       ...props,
     });
+  }
+
+  /** Create an operational alarm with the configured actions (scaling alarms use their own). */
+  protected createAlarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, props);
+    for (const action of this.alarmActions) alarm.addAlarmAction(action);
+    return alarm;
   }
 
   private createSecurityGroup(props: FargateServiceOptions): ec2.SecurityGroup {

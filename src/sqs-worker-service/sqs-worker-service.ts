@@ -125,7 +125,7 @@ export class SqsWorkerService extends FargateServiceBase {
     this.drainAlarm = scaling.drainAlarm;
 
     if (this.deadLetterQueue) {
-      this.deadLetterQueueAlarm = new cloudwatch.Alarm(this, 'DeadLetterQueueAlarm', {
+      this.deadLetterQueueAlarm = this.createAlarm('DeadLetterQueueAlarm', {
         alarmDescription: 'Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.',
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: 1,
@@ -135,7 +135,7 @@ export class SqsWorkerService extends FargateServiceBase {
       });
     }
     const ageThreshold = props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold;
-    this.oldestMessageAgeAlarm = new cloudwatch.Alarm(this, 'OldestMessageAgeAlarm', {
+    this.oldestMessageAgeAlarm = this.createAlarm('OldestMessageAgeAlarm', {
       alarmDescription: `The oldest message has waited more than ${ageThreshold.toHumanString()}: workers are not keeping up or are failing.`,
       metric: this.metricAgeOfOldestMessage(),
       threshold: ageThreshold.toSeconds(),
@@ -144,7 +144,7 @@ export class SqsWorkerService extends FargateServiceBase {
       datapointsToAlarm: 5,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.atMaxCapacityAlarm = new cloudwatch.Alarm(this, 'AtMaxCapacityAlarm', {
+    this.atMaxCapacityAlarm = this.createAlarm('AtMaxCapacityAlarm', {
       alarmDescription: `The service has run at maxCapacity (${maxCapacity}) for 15 minutes: raise maxCapacity or make the worker faster.`,
       metric: this.metricRunningTaskCount({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MINIMUM }),
       threshold: maxCapacity,

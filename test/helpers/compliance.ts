@@ -42,7 +42,13 @@ export interface GuardViolation {
  */
 export function appWithGuard(props: AppProps = {}): App {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'guard-'));
-  return new App({ ...props, outdir, policyValidationBeta1: [new CfnGuardValidator()] });
+  return new App({
+    ...props,
+    outdir,
+    policyValidationBeta1: [new CfnGuardValidator()],
+    // Write policy-validation-report.json (and skip the pretty table on stderr).
+    context: { ...props.context, '@aws-cdk/core:validationReportJson': true },
+  });
 }
 
 /**
@@ -52,12 +58,12 @@ export function appWithGuard(props: AppProps = {}): App {
  */
 export function guardViolations(app: App, disabledRules: string[] = []): GuardViolation[] {
   const exitCode = process.exitCode;
-  const log = console.error;
-  console.error = () => undefined; // the plugin prints a long table; the report holds the same data
+  const log = console.log;
+  console.log = () => undefined; // "Performing Policy Validations": the report holds the result
   try {
     app.synth();
   } finally {
-    console.error = log;
+    console.log = log;
     process.exitCode = exitCode;
   }
   const reportPath = path.join(app.outdir, 'policy-validation-report.json');
