@@ -68,7 +68,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   experimentalIntegRunner: true,
-  gitignore: ['cdk.out/', 'cdk-integ.out.*/', '.cdk.staging/', 'integ/**/*.snapshot/asset.*/', 'test-reports/', '.jsii.tabl.json', 'rosetta/*.tabl.json'],
+  gitignore: ['benchmark/results/', 'cdk.out/', 'cdk-integ.out.*/', '.cdk.staging/', 'integ/**/*.snapshot/asset.*/', 'test-reports/', '.jsii.tabl.json', 'rosetta/*.tabl.json'],
   npmignoreEnabled: true,
   sampleCode: false,
 });
@@ -118,6 +118,11 @@ project.addTask('test:all', {
   description: 'Everything CI checks: compile + API.md + strict rosetta, typecheck, jest, eslint, integ snapshots, reference app tests',
   exec: 'node scripts/test-suite.mjs',
   receiveArgs: true,
+});
+project.addTask('benchmark', {
+  description: 'Synth time and memory as the number of services grows (not a test: prints and records numbers)',
+  exec: 'ts-node --project tsconfig.dev.json benchmark/synth.ts',
+  env: { TS_NODE_TRANSPILE_ONLY: '1' },
 });
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 project.tasks.addEnvironment('NEXT_TELEMETRY_DISABLED', '1');
