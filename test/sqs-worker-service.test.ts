@@ -96,6 +96,7 @@ describe('SqsWorkerService queue', () => {
     const service = new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue });
     expect(service.deadLetterQueueAlarm).toBeUndefined();
     expect(service.alarms).toHaveLength(2);
+    Annotations.fromStack(env.stack).hasWarning('/TestStack/Worker', Match.stringLikeRegexp('queue was given without deadLetterQueue'));
   });
 });
 

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -87,6 +87,10 @@ export class SqsWorkerService extends FargateServiceBase {
     if (props.queue) {
       this.queue = props.queue;
       this.deadLetterQueue = props.deadLetterQueue;
+      if (!props.deadLetterQueue) {
+        Annotations.of(this).addWarningV2('cdk-fargate-system:no-dlq-alarm',
+          'queue was given without deadLetterQueue, so there is no "DLQ not empty" alarm: pass the DLQ your queue\'s redrive policy targets');
+      }
     } else {
       const encryption = props.encryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED;
       this.deadLetterQueue = props.deadLetterQueue ?? new sqs.Queue(this, 'DeadLetterQueue', {
