@@ -124,6 +124,10 @@ project.addTask('benchmark', {
   exec: 'ts-node --project tsconfig.dev.json benchmark/synth.ts',
   env: { TS_NODE_TRANSPILE_ONLY: '1' },
 });
+project.addTask('diagrams', {
+  description: 'Render diagrams/*.dot to SVG (needs Graphviz: apt-get install graphviz)',
+  exec: 'for f in diagrams/*.dot; do dot -Tsvg "$f" -o "${f%.dot}.svg"; done',
+});
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 project.tasks.addEnvironment('NEXT_TELEMETRY_DISABLED', '1');
 
