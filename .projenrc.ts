@@ -126,7 +126,7 @@ project.addTask('benchmark', {
 });
 project.addTask('diagrams', {
   description: 'Render diagrams/*.dot to SVG (needs Graphviz: apt-get install graphviz)',
-  exec: 'for f in diagrams/*.dot; do dot -Tsvg "$f" -o "${f%.dot}.svg"; done',
+  exec: 'bash -c \'for f in diagrams/*.dot; do dot -Tsvg "$f" -o "${f%.dot}.svg"; done\'',
 });
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 project.tasks.addEnvironment('NEXT_TELEMETRY_DISABLED', '1');
