@@ -1,6 +1,6 @@
 /**
- * SqsWorkerService, deployed for real: a worker that starts from zero tasks when a
- * message arrives, processes it, deletes it, and leaves the queue empty.
+ * SqsWorkerService, deployed for real: the service scales in to zero tasks on an empty
+ * queue, wakes when a message arrives, processes and deletes it, and leaves the queue empty.
  *
  * Offline, integ-runner only verifies this file's committed snapshot. With an AWS
  * account: `npx projen integ:deploy --tests integ/integ.sqs-worker-service.ts`.
@@ -54,6 +54,15 @@ const integ = new IntegTest(app, 'SqsWorkerServiceTest', {
   regions: ['us-east-1', 'eu-west-1'],
 });
 
+// ECS starts one task when the service is created; with an empty queue the service
+// scales in to zero. Wait for that, so the message below proves the wake from zero.
+const scaledToZero = integ.assertions.awsApiCall('ECS', 'describeServices', {
+  cluster: cluster.clusterName,
+  services: [worker.service.serviceName],
+}).expect(ExpectedResult.objectLike({
+  services: Match.arrayWith([Match.objectLike({ desiredCount: 0, runningCount: 0 })]),
+})).waitForAssertions({ totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) });
+
 const marker = 'integ-sqs-worker-marker';
 const send = integ.assertions.awsApiCall('SQS', 'sendMessage', {
   QueueUrl: worker.queue.queueUrl,
@@ -76,4 +85,4 @@ const drained = integ.assertions.awsApiCall('SQS', 'getQueueAttributes', {
   Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' },
 })).waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(30) });
 
-send.next(processed).next(drained);
+scaledToZero.next(send).next(processed).next(drained);

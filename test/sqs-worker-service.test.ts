@@ -181,7 +181,7 @@ describe('SqsWorkerService task and service', () => {
   });
 
   test('capacity strategy and architecture can be switched', () => {
-    const { template } = worker({ capacityStrategy: CapacityStrategy.mixed(1, 3, 1), cpuArchitecture: ecs.CpuArchitecture.X86_64 });
+    const { template } = worker({ capacityStrategy: CapacityStrategy.mixed({ onDemandBase: 1, spotWeight: 3, onDemandWeight: 1 }), cpuArchitecture: ecs.CpuArchitecture.X86_64 });
     template.hasResourceProperties('AWS::ECS::Service', {
       CapacityProviderStrategy: [
         { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
@@ -210,10 +210,22 @@ describe('SqsWorkerService task and service', () => {
     });
   });
 
-  test('sets the container memory hard limit to the task size', () => {
-    const { template } = worker({ cpu: 512, memoryLimitMiB: 2048 });
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      Cpu: '512', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Memory: 2048 })],
+  test('sets a container memory hard limit only when asked', () => {
+    worker({ cpu: 512, memoryLimitMiB: 2048 }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512', Memory: '2048', ContainerDefinitions: [Match.objectLike({ Memory: Match.absent() })],
+    });
+    worker({ cpu: 512, memoryLimitMiB: 2048, containerMemoryLimitMiB: 1792 }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ Memory: 1792 })],
+    });
+  });
+
+  test('leaves the desired count to autoscaling, so deployments do not reset it', () => {
+    worker().template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: Match.absent() });
+  });
+
+  test('log driver mode can be switched to blocking', () => {
+    worker({ logDriverMode: ecs.AwsLogDriverMode.BLOCKING }).template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      ContainerDefinitions: [Match.objectLike({ LogConfiguration: { LogDriver: 'awslogs', Options: Match.objectLike({ mode: 'blocking' }) } })],
     });
   });
 
@@ -262,8 +274,12 @@ describe('SqsWorkerService scaling', () => {
 
   test('scales out from zero when one message is visible, over 1-minute periods and 1 evaluation period', () => {
     const { template } = worker();
-    const alarm = alarmWithExpression(template, 'IF(FILL(heartbeat, 0) == 0, visible, 0)');
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+    const alarm = alarmWithExpression(template, 'IF(FILL(heartbeat, 0) == 0 AND FILL(desired, 0) == 0, visible, 0)');
+    expect(alarm).toMatchObject({
+      Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching',
+    });
+    const desired = alarm.Metrics.find((m: any) => m.Id === 'desired');
+    expect(desired.MetricStat.Metric).toMatchObject({ Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount' });
     const visible = alarm.Metrics.find((m: any) => m.Id === 'visible');
     expect(visible.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' }, Period: 60 });
     const heartbeat = alarm.Metrics.find((m: any) => m.Id === 'heartbeat');
@@ -273,7 +289,7 @@ describe('SqsWorkerService scaling', () => {
       StepScalingPolicyConfiguration: {
         AdjustmentType: 'ChangeInCapacity',
         StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
-        Cooldown: 120,
+        Cooldown: 300,
       },
     });
   });
@@ -312,16 +328,49 @@ describe('SqsWorkerService scaling', () => {
     });
   });
 
-  test('no policy scales in on CPU or on the visible count alone', () => {
+  test('drains to zero by default', () => {
     const { template } = worker();
-    const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')) as any[];
-    expect(policies).toHaveLength(3);
-    const scaleIn = policies.filter((p) => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ExactCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }] }),
+    });
+  });
+
+  test('shrinks gradually while visible plus in-flight messages per task stay under the target', () => {
+    const { template } = worker({ backlogPerTaskTarget: 8 });
+    const alarm = alarmWithExpression(template, '(FILL(visible, 0) + FILL(inFlight, 0)) / tasks');
+    expect(alarm).toMatchObject({ Threshold: 8, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 5, TreatMissingData: 'notBreaching' });
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: {
+        AdjustmentType: 'PercentChangeInCapacity',
+        MinAdjustmentMagnitude: 1,
+        StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: -20 }],
+        Cooldown: 300,
+        MetricAggregationType: 'Maximum',
+      },
+    });
+  });
+
+  test('each scaling alarm drives its own policy, and scale-in never ignores messages in flight', () => {
+    const { template } = worker();
+    const policies = template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy');
+    expect(Object.keys(policies)).toHaveLength(4);
+    const expectations: Array<[string, string]> = [
+      ['IF(FILL(heartbeat, 0) == 0 AND FILL(desired, 0) == 0, visible, 0)', 'ChangeInCapacity'],
+      ['(FILL(visible, 0) + FILL(inFlight, 0)) / tasks', 'PercentChangeInCapacity'],
+      ['FILL(visible, 0) + FILL(inFlight, 0)', 'ExactCapacity'],
+    ];
+    for (const [expression, adjustmentType] of expectations) {
+      const alarm = alarmWithExpression(template, expression);
+      expect(alarm.AlarmActions).toHaveLength(1);
+      const policyId = alarm.AlarmActions[0].Ref;
+      expect(policies[policyId].Properties.StepScalingPolicyConfiguration.AdjustmentType).toBe(adjustmentType);
+    }
+    const scaleIn = Object.values(policies).filter((p: any) => {
       const steps = p.Properties.StepScalingPolicyConfiguration;
       const tracking = p.Properties.TargetTrackingScalingPolicyConfiguration;
-      return (steps && steps.AdjustmentType === 'ExactCapacity') || (tracking && !tracking.DisableScaleIn);
+      return (tracking && !tracking.DisableScaleIn) || (steps && steps.StepAdjustments.some((a: any) => a.MetricIntervalUpperBound === 0));
     });
-    expect(scaleIn).toHaveLength(1);
+    expect(scaleIn).toHaveLength(2); // shrink and drain: both alarms read ApproximateNumberOfMessagesNotVisible
   });
 });
 
@@ -404,6 +453,8 @@ describe('SqsWorkerService validation', () => {
     ['reserved environment variable', { environment: { QUEUE_URL: 'x' } }, /environment variable QUEUE_URL is set by SqsWorkerService itself/],
     ['ARM64 on platform 1.3', { platformVersion: ecs.FargatePlatformVersion.VERSION1_3 }, /platformVersion \(1.3.0\) does not run ARM64 tasks/],
     ['allowAllOutbound with own security groups', { allowAllOutbound: true, securityGroups: [] }, /allowAllOutbound only applies to the security group the construct creates/],
+    ['an empty security group list', { securityGroups: [] }, /securityGroups is an empty list: give at least one security group, or omit the prop/],
+    ['a container limit above the task memory', { containerMemoryLimitMiB: 1024 }, /containerMemoryLimitMiB \(1024\) must be from 6 to the task's memoryLimitMiB \(512\)/],
   ])('rejects %s', (_name, props, message) => {
     expect(() => worker(props)).toThrow(message);
   });
@@ -432,9 +483,32 @@ describe('SqsWorkerService validation', () => {
     expect(() => app.synth()).toThrow(/lacks capacity provider\(s\) FARGATE_SPOT used by capacityStrategy: create the cluster with enableFargateCapacityProviders: true/);
   });
 
-  test('CapacityStrategy.mixed rejects weights that place no task', () => {
-    expect(() => CapacityStrategy.mixed(0, 0, 0)).toThrow(/spotWeight and onDemandWeight are both 0/);
-    expect(() => CapacityStrategy.mixed(-1, 1, 1)).toThrow(/onDemandBase \(-1\) must be an integer from 0 to 1000/);
+  test('fails synth when autoscaling is registered a second time', () => {
+    const env = testEnvironment();
+    const service = new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE });
+    service.service.autoScaleTaskCount({ maxCapacity: 3 });
+    expect(() => env.app.synth()).toThrow(/service.autoScaleTaskCount\(\) was called on TestStack\/Worker.*add policies to scalableTarget instead/);
+  });
+
+  test('warns when the cluster does not enable Container Insights', () => {
+    const app = new App();
+    const stack = new Stack(app, 'S');
+    const cluster = new ecs.Cluster(stack, 'NoInsights', { enableFargateCapacityProviders: true });
+    new SqsWorkerService(stack, 'Worker', { cluster, image: TEST_IMAGE });
+    Annotations.fromStack(stack).hasWarning('/S/Worker', Match.stringLikeRegexp('does not enable Container Insights'));
+  });
+
+  test('does not warn about Container Insights when the cluster enables it', () => {
+    const { stack } = worker();
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/Worker', Match.stringLikeRegexp('Container Insights'));
+  });
+
+  test('CapacityStrategy rejects weights that place no task', () => {
+    expect(() => CapacityStrategy.mixed({ spotWeight: 0 })).toThrow(/spotWeight and onDemandWeight are both 0: give at least one of them a positive weight/);
+    expect(() => CapacityStrategy.mixed({ onDemandBase: -1 })).toThrow(/onDemandBase \(-1\) must be an integer from 0 to 100000/);
+    expect(() => CapacityStrategy.mixed({ spotWeight: 1001 })).toThrow(/spotWeight \(1001\) must be an integer from 0 to 1000/);
+    expect(() => CapacityStrategy.custom([])).toThrow(/strategies is empty/);
+    expect(() => CapacityStrategy.custom([{ capacityProvider: 'FARGATE', base: 2, weight: 0 }])).toThrow(/no strategy item has a positive weight/);
   });
 });
 
@@ -454,6 +528,7 @@ describe('SqsWorkerService compliance', () => {
       image: TEST_IMAGE,
       user: '1000',
       readonlyRootFilesystem: true,
+      containerMemoryLimitMiB: 512,
       logRetention: logs.RetentionDays.ONE_YEAR,
       logEncryptionKey: logKey,
       alarmActions: [new cwActions.SnsAction(new sns.Topic(env.stack, 'Pager'))],

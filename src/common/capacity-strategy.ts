@@ -3,6 +3,39 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 /** The Fargate capacity provider names ECS understands. */
 const FARGATE = 'FARGATE';
 const FARGATE_SPOT = 'FARGATE_SPOT';
+/** ECS limits for a capacity provider strategy item. */
+const MAX_BASE = 100000;
+const MAX_WEIGHT = 1000;
+
+/** How `CapacityStrategy.mixed` splits tasks between on-demand and Spot. */
+export interface MixedCapacityOptions {
+  /**
+   * Tasks that always run on on-demand capacity, before the weights apply.
+   *
+   * @default 1
+   */
+  readonly onDemandBase?: number;
+
+  /**
+   * Relative share of the tasks beyond the base placed on Fargate Spot.
+   *
+   * @default 1
+   */
+  readonly spotWeight?: number;
+
+  /**
+   * Relative share of the tasks beyond the base placed on on-demand Fargate.
+   *
+   * @default 0
+   */
+  readonly onDemandWeight?: number;
+}
+
+function checkInteger(prop: string, value: number, max: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new Error(`CapacityStrategy.mixed: ${prop} (${value}) must be an integer from 0 to ${max}: ECS rejects other values`);
+  }
+}
 
 /**
  * Where a service's tasks run: Fargate on-demand, Fargate Spot, or a mix.
@@ -27,18 +60,17 @@ export class CapacityStrategy {
   /**
    * A base of on-demand tasks that are never interrupted, the rest split by weight.
    *
-   * @param onDemandBase tasks that always run on on-demand capacity before weights apply
-   * @param spotWeight relative share of tasks beyond the base placed on Spot
-   * @param onDemandWeight relative share of tasks beyond the base placed on on-demand
+   * @param options how many tasks stay on-demand and how the rest are split
    */
-  public static mixed(onDemandBase: number, spotWeight: number, onDemandWeight: number): CapacityStrategy {
-    for (const [name, value] of [['onDemandBase', onDemandBase], ['spotWeight', spotWeight], ['onDemandWeight', onDemandWeight]] as const) {
-      if (!Number.isInteger(value) || value < 0 || value > 1000) {
-        throw new Error(`CapacityStrategy.mixed: ${name} (${value}) must be an integer from 0 to 1000`);
-      }
-    }
+  public static mixed(options: MixedCapacityOptions): CapacityStrategy {
+    const onDemandBase = options.onDemandBase ?? 1;
+    const spotWeight = options.spotWeight ?? 1;
+    const onDemandWeight = options.onDemandWeight ?? 0;
+    checkInteger('onDemandBase', onDemandBase, MAX_BASE);
+    checkInteger('spotWeight', spotWeight, MAX_WEIGHT);
+    checkInteger('onDemandWeight', onDemandWeight, MAX_WEIGHT);
     if (spotWeight + onDemandWeight === 0) {
-      throw new Error('CapacityStrategy.mixed: spotWeight and onDemandWeight are both 0: give at least one a positive weight');
+      throw new Error('CapacityStrategy.mixed: spotWeight and onDemandWeight are both 0: give at least one of them a positive weight');
     }
     return new CapacityStrategy([
       { capacityProvider: FARGATE, base: onDemandBase, weight: onDemandWeight },
@@ -54,6 +86,9 @@ export class CapacityStrategy {
   public static custom(strategies: ecs.CapacityProviderStrategy[]): CapacityStrategy {
     if (strategies.length === 0) {
       throw new Error('CapacityStrategy.custom: strategies is empty: give at least one capacity provider');
+    }
+    if (!strategies.some((s) => (s.weight ?? 0) > 0)) {
+      throw new Error('CapacityStrategy.custom: no strategy item has a positive weight, so ECS could place no task beyond a base: give one item a weight of at least 1');
     }
     return new CapacityStrategy(strategies);
   }

@@ -100,6 +100,16 @@ export interface FargateServiceOptions {
   readonly user?: string;
 
   /**
+   * Hard memory limit of the application container, in MiB (ECS kills it above this).
+   *
+   * Setting it satisfies the Control Tower control CT.ECS.PR.7. Leave room for any
+   * sidecar you add to `taskDefinition`: the containers' memory must fit the task's.
+   *
+   * @default - no container limit: the container may use all of the task's memory
+   */
+  readonly containerMemoryLimitMiB?: number;
+
+  /**
    * Mount the container's root filesystem read-only.
    *
    * A writable scratch volume is mounted at `/tmp`, where most runtimes write temporary
@@ -134,11 +144,23 @@ export interface FargateServiceOptions {
   readonly stopTimeout?: Duration;
 
   /**
-   * How long to keep container logs.
+   * How long to keep container logs. The log group is retained when the stack is
+   * deleted, so logs outlive an accidental delete.
    *
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What the awslogs driver does when CloudWatch Logs cannot keep up.
+   *
+   * NON_BLOCKING buffers (25 MiB) and drops the oldest logs when the buffer is full, so
+   * logging never stalls the application; BLOCKING never drops logs but can stall
+   * stdout writes.
+   *
+   * @default ecs.AwsLogDriverMode.NON_BLOCKING
+   */
+  readonly logDriverMode?: ecs.AwsLogDriverMode;
 
   /**
    * KMS key to encrypt the log group with. Its key policy must allow the CloudWatch Logs

@@ -63,8 +63,11 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
   public readonly scalableTarget: appscaling.ScalableTarget;
   /** Where the tasks run. */
   public readonly capacityStrategy: CapacityStrategy;
-  /** Actions added to every operational alarm the construct creates. */
-  protected readonly alarmActions: cloudwatch.IAlarmAction[];
+  /**
+   * Actions added to every operational alarm the construct creates.
+   * @internal
+   */
+  protected readonly _alarmActions: cloudwatch.IAlarmAction[];
   /** Lowest task count autoscaling may set. */
   public readonly minCapacity: number;
   /** Highest task count autoscaling may set. */
@@ -86,6 +89,10 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       'Fargate stops a container at most 120 seconds after SIGTERM');
     v.check(!(props.securityGroups && props.allowAllOutbound !== undefined),
       'allowAllOutbound only applies to the security group the construct creates: remove it, or remove securityGroups and let the construct create one');
+    if (props.containerMemoryLimitMiB !== undefined && !Token.isUnresolved(props.containerMemoryLimitMiB) && !Token.isUnresolved(memoryLimitMiB)) {
+      v.check(Number.isInteger(props.containerMemoryLimitMiB) && props.containerMemoryLimitMiB >= 6 && props.containerMemoryLimitMiB <= memoryLimitMiB,
+        `containerMemoryLimitMiB (${props.containerMemoryLimitMiB}) must be from 6 to the task's memoryLimitMiB (${memoryLimitMiB}): lower it or raise memoryLimitMiB`);
+    }
     v.check(!(props.securityGroups && props.securityGroups.length === 0),
       'securityGroups is an empty list: give at least one security group, or omit the prop');
     if (cpuArchitecture === ecs.CpuArchitecture.ARM64 && props.platformVersion && props.platformVersion !== ecs.FargatePlatformVersion.LATEST) {
@@ -109,7 +116,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     this.capacityStrategy = props.capacityStrategy ?? spec.defaultCapacityStrategy;
     this.minCapacity = spec.minCapacity;
     this.maxCapacity = spec.maxCapacity;
-    this.checkClusterCapacityProviders(props.cluster);
+    this.checkCluster(props.cluster);
 
     // ---- task definition, container, logs ----
     this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
@@ -126,6 +133,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     });
 
     const containerName = props.containerName ?? 'app';
+    const logDriverMode = props.logDriverMode ?? ecs.AwsLogDriverMode.NON_BLOCKING;
     this.container = this.taskDefinition.addContainer('Container', {
       containerName,
       image: props.image,
@@ -139,14 +147,13 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       essential: true,
       user: props.user,
       readonlyRootFilesystem: props.readonlyRootFilesystem ?? false,
-      // The hard limit equals the task size: one application container owns the task.
-      memoryLimitMiB,
+      memoryLimitMiB: props.containerMemoryLimitMiB,
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
         streamPrefix: containerName,
-        // Never block the app on CloudWatch Logs back-pressure; buffer instead.
-        mode: ecs.AwsLogDriverMode.NON_BLOCKING,
-        maxBufferSize: Size.mebibytes(25),
+        mode: logDriverMode,
+        // By default never block the app on CloudWatch Logs back-pressure: buffer instead.
+        maxBufferSize: logDriverMode === ecs.AwsLogDriverMode.NON_BLOCKING ? Size.mebibytes(25) : undefined,
       }),
     });
 
@@ -155,7 +162,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       this.taskDefinition.addVolume({ name: 'tmp' });
       this.container.addMountPoints({ sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false });
     }
-    this.alarmActions = props.alarmActions ?? [];
+    this._alarmActions = props.alarmActions ?? [];
 
     // ---- network ----
     const securityGroups = props.securityGroups ?? [this.createSecurityGroup(props)];
@@ -186,6 +193,13 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       maxCapacity: spec.maxCapacity,
     });
     this.scalableTarget.node.addDependency(this.service);
+    // A second target for the same service (service.autoScaleTaskCount()) fails at deploy time.
+    this.node.addValidation({
+      validate: () => this.service.node.tryFindChild('TaskCount')
+        ? [`service.autoScaleTaskCount() was called on ${this.node.path}, which already registers the service with Application Auto Scaling: ` +
+           'add policies to scalableTarget instead']
+        : [],
+    });
 
     this.suppressInherentNagFindings();
   }
@@ -217,21 +231,37 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
    * @default - average over 1 minute
    */
   public metricRunningTaskCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.containerInsightsMetric('RunningTaskCount', props);
+  }
+
+  /**
+   * Desired task count, from Container Insights (`ECS/ContainerInsights DesiredTaskCount`).
+   *
+   * @default - average over 1 minute
+   */
+  public metricDesiredTaskCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.containerInsightsMetric('DesiredTaskCount', props);
+  }
+
+  /**
+   * Create an operational alarm with the configured actions (scaling alarms use their own).
+   * @internal
+   */
+  protected _createAlarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
+    const alarm = new cloudwatch.Alarm(this, id, props);
+    for (const action of this._alarmActions) alarm.addAlarmAction(action);
+    return alarm;
+  }
+
+  private containerInsightsMetric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
       namespace: 'ECS/ContainerInsights',
-      metricName: 'RunningTaskCount',
+      metricName,
       dimensionsMap: { ClusterName: this.service.cluster.clusterName, ServiceName: this.service.serviceName },
       statistic: cloudwatch.Stats.AVERAGE,
       period: Duration.minutes(1),
       ...props,
     });
-  }
-
-  /** Create an operational alarm with the configured actions (scaling alarms use their own). */
-  protected createAlarm(id: string, props: cloudwatch.AlarmProps): cloudwatch.Alarm {
-    const alarm = new cloudwatch.Alarm(this, id, props);
-    for (const action of this.alarmActions) alarm.addAlarmAction(action);
-    return alarm;
   }
 
   private createSecurityGroup(props: FargateServiceOptions): ec2.SecurityGroup {
@@ -247,9 +277,21 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     return sg;
   }
 
-  /** A concrete cluster we can inspect must offer the capacity providers our strategy names. */
-  private checkClusterCapacityProviders(cluster: ecs.ICluster): void {
+  /**
+   * A concrete cluster we can inspect must offer the capacity providers our strategy names,
+   * and should have Container Insights, which the scaling metrics read.
+   */
+  private checkCluster(cluster: ecs.ICluster): void {
     if (!ecs.Cluster.isCluster(cluster)) return;
+    const settings = (cluster.node.defaultChild as ecs.CfnCluster | undefined)?.clusterSettings;
+    const insights = Array.isArray(settings)
+      ? (settings.find((x: any) => x?.name === 'containerInsights') as ecs.CfnCluster.ClusterSettingsProperty | undefined)?.value
+      : undefined;
+    if (insights !== 'enabled' && insights !== 'enhanced') {
+      Annotations.of(this).addWarningV2('cdk-fargate-system:container-insights',
+        `cluster ${cluster.node.path} does not enable Container Insights in its settings: RunningTaskCount, which scaling and alarms read, ` +
+        'will be missing unless the account default turns it on; create the cluster with containerInsightsV2: ecs.ContainerInsights.ENABLED');
+    }
     const needed = this.capacityStrategy.strategies.map((s) => s.capacityProvider).filter((p) => !Token.isUnresolved(p));
     this.node.addValidation({
       validate: () => {

@@ -35,8 +35,9 @@ const CREATED_QUEUE_PROPS = ['visibilityTimeout', 'maxReceiveCount', 'retentionP
  *   TLS-only policy and a visibility timeout derived from `messageProcessingTime`.
  * - Scaling that works from zero: a step policy starts the first task when a message
  *   is visible, target tracking holds visible messages per task at
- *   `backlogPerTaskTarget`, and the service scales in only when no message is visible
- *   or in flight.
+ *   `backlogPerTaskTarget`, and scale-in counts messages in flight: gradually while the
+ *   outstanding work per task is under the target, to `minCapacity` once nothing is
+ *   visible or in flight.
  * - The task role may consume the queue and toggle ECS task scale-in protection, so a
  *   worker can protect itself while it holds messages; the container gets `QUEUE_URL`
  *   and `QUEUE_NAME`.
@@ -55,7 +56,9 @@ export class SqsWorkerService extends FargateServiceBase {
   public readonly wakeFromZeroAlarm: cloudwatch.Alarm;
   /** Target tracking policy on visible messages per running task (L1: the L2 rejects metric math). */
   public readonly backlogPerTaskPolicy: appscaling.CfnScalingPolicy;
-  /** Alarm behind the scale-in policy (nothing visible or in flight for `scaleInAfter`). */
+  /** Alarm behind the gradual scale-in policy (visible + in-flight messages per task under the target). */
+  public readonly shrinkAlarm: cloudwatch.Alarm;
+  /** Alarm behind the scale-in-to-minimum policy (nothing visible or in flight for `scaleInAfter`). */
   public readonly drainAlarm: cloudwatch.Alarm;
   /** Fires when any message sits in the dead-letter queue (only when a DLQ is known). */
   public readonly deadLetterQueueAlarm?: cloudwatch.Alarm;
@@ -120,16 +123,18 @@ export class SqsWorkerService extends FargateServiceBase {
       visibleMessages: this.metricMessagesVisible(),
       inFlightMessages: this.metricMessagesInFlight(),
       runningTasks: this.metricRunningTaskCount(),
+      desiredTasks: this.metricDesiredTaskCount(),
       taskHeartbeat: this.metricCpuUtilization({ statistic: cloudwatch.Stats.SAMPLE_COUNT }),
       backlogPerTaskTarget: props.backlogPerTaskTarget ?? DEFAULTS.backlogPerTaskTarget,
       scaleInAfter: props.scaleInAfter ?? DEFAULTS.scaleInAfter,
     });
     this.wakeFromZeroAlarm = scaling.wakeAlarm;
     this.backlogPerTaskPolicy = scaling.backlogPolicy;
+    this.shrinkAlarm = scaling.shrinkAlarm;
     this.drainAlarm = scaling.drainAlarm;
 
     if (this.deadLetterQueue) {
-      this.deadLetterQueueAlarm = this.createAlarm('DeadLetterQueueAlarm', {
+      this.deadLetterQueueAlarm = this._createAlarm('DeadLetterQueueAlarm', {
         alarmDescription: 'Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.',
         metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: cloudwatch.Stats.MAXIMUM }),
         threshold: 1,
@@ -139,7 +144,7 @@ export class SqsWorkerService extends FargateServiceBase {
       });
     }
     const ageThreshold = props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold;
-    this.oldestMessageAgeAlarm = this.createAlarm('OldestMessageAgeAlarm', {
+    this.oldestMessageAgeAlarm = this._createAlarm('OldestMessageAgeAlarm', {
       alarmDescription: `The oldest message has waited more than ${ageThreshold.toHumanString()}: workers are not keeping up or are failing.`,
       metric: this.metricAgeOfOldestMessage(),
       threshold: ageThreshold.toSeconds(),
@@ -148,7 +153,7 @@ export class SqsWorkerService extends FargateServiceBase {
       datapointsToAlarm: 5,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.atMaxCapacityAlarm = this.createAlarm('AtMaxCapacityAlarm', {
+    this.atMaxCapacityAlarm = this._createAlarm('AtMaxCapacityAlarm', {
       alarmDescription: `The service has run at maxCapacity (${maxCapacity}) for 15 minutes: raise maxCapacity or make the worker faster.`,
       metric: this.metricRunningTaskCount({ period: Duration.minutes(5), statistic: cloudwatch.Stats.MINIMUM }),
       threshold: maxCapacity,

@@ -67,7 +67,9 @@ export function guardViolations(app: App, disabledRules: string[] = []): GuardVi
     process.exitCode = exitCode;
   }
   const reportPath = path.join(app.outdir, 'policy-validation-report.json');
-  if (!fs.existsSync(reportPath)) return [];
+  if (!fs.existsSync(reportPath)) {
+    throw new Error(`no policy validation report at ${reportPath}: was the app created with appWithGuard()?`);
+  }
   const report = JSON.parse(fs.readFileSync(reportPath, 'utf8'));
   const violations: GuardViolation[] = [];
   for (const plugin of report.pluginReports ?? []) {
