@@ -181,7 +181,10 @@ describe('SqsWorkerService task and service', () => {
   });
 
   test('capacity strategy and architecture can be switched', () => {
-    const { template } = worker({ capacityStrategy: CapacityStrategy.mixed({ onDemandBase: 1, spotWeight: 3, onDemandWeight: 1 }), cpuArchitecture: ecs.CpuArchitecture.X86_64 });
+    const { template } = worker({
+      capacityStrategy: CapacityStrategy.mixed({ onDemandBase: 1, spotWeight: 3, onDemandWeight: 1 }),
+      cpuArchitecture: ecs.CpuArchitecture.X86_64,
+    });
     template.hasResourceProperties('AWS::ECS::Service', {
       CapacityProviderStrategy: [
         { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },

@@ -89,9 +89,10 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       'Fargate stops a container at most 120 seconds after SIGTERM');
     v.check(!(props.securityGroups && props.allowAllOutbound !== undefined),
       'allowAllOutbound only applies to the security group the construct creates: remove it, or remove securityGroups and let the construct create one');
-    if (props.containerMemoryLimitMiB !== undefined && !Token.isUnresolved(props.containerMemoryLimitMiB) && !Token.isUnresolved(memoryLimitMiB)) {
-      v.check(Number.isInteger(props.containerMemoryLimitMiB) && props.containerMemoryLimitMiB >= 6 && props.containerMemoryLimitMiB <= memoryLimitMiB,
-        `containerMemoryLimitMiB (${props.containerMemoryLimitMiB}) must be from 6 to the task's memoryLimitMiB (${memoryLimitMiB}): lower it or raise memoryLimitMiB`);
+    const containerLimit = props.containerMemoryLimitMiB;
+    if (containerLimit !== undefined && !Token.isUnresolved(containerLimit) && !Token.isUnresolved(memoryLimitMiB)) {
+      v.check(Number.isInteger(containerLimit) && containerLimit >= 6 && containerLimit <= memoryLimitMiB,
+        `containerMemoryLimitMiB (${containerLimit}) must be from 6 to the task's memoryLimitMiB (${memoryLimitMiB}): lower it or raise memoryLimitMiB`);
     }
     v.check(!(props.securityGroups && props.securityGroups.length === 0),
       'securityGroups is an empty list: give at least one security group, or omit the prop');
