@@ -1,0 +1,142 @@
+// @ts-check
+// Entry point: configuration from the environment, storage, listen, graceful shutdown.
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import { log } from './log.js';
+import { MemoryStore, MongoStore } from './store.js';
+import { createOrderServer, protoPath } from './server.js';
+
+/**
+ * @param {string} name
+ * @param {number} fallback
+ * @param {number} min
+ * @param {number} max
+ * @param {string[]} errors
+ */
+function intEnv(name, fallback, min, max, errors) {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    errors.push(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`);
+    return fallback;
+  }
+  return value;
+}
+
+function readConfig() {
+  /** @type {string[]} */
+  const errors = [];
+  const config = {
+    host: process.env.HOST || '0.0.0.0',
+    port: intEnv('PORT', 50051, 0, 65535, errors),
+    shutdownGraceSeconds: intEnv('SHUTDOWN_GRACE_SECONDS', 25, 0, 3600, errors),
+    mongodbUri: process.env.MONGODB_URI?.trim() || undefined,
+    mongodbDatabase: process.env.MONGODB_DATABASE?.trim() || 'orders',
+    memoryStoreMaxOrders: intEnv('MEMORY_STORE_MAX_ORDERS', 10_000, 1, 10_000_000, errors),
+    slowCallMs: intEnv('TEST_SLOW_CALL_MS', 0, 0, 600_000, errors),
+  };
+  if (errors.length > 0) {
+    log.error(`invalid configuration: ${errors.join('; ')}`, { errors });
+    process.exit(1);
+  }
+  return config;
+}
+
+/** Credentials must never reach the logs: keep only scheme and host of the URI. */
+function redactUri(/** @type {string} */ uri) {
+  const m = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/]*@)?([^/?]*)/.exec(uri);
+  return m ? `${m[1]}${m[2]}` : 'mongodb://<unparseable>';
+}
+
+async function main() {
+  const config = readConfig();
+
+  /** @type {import('./store.js').OrderStore} */
+  let store;
+  if (config.mongodbUri) {
+    store = new MongoStore(config.mongodbUri, config.mongodbDatabase, log);
+    log.info('using MongoDB', { uri: redactUri(config.mongodbUri), database: config.mongodbDatabase });
+  } else {
+    store = new MemoryStore(config.memoryStoreMaxOrders);
+    log.warn('MONGODB_URI is not set: running without a database; orders are kept in memory and lost on restart');
+  }
+  if (config.slowCallMs > 0) {
+    log.warn('TEST_SLOW_CALL_MS is set: CreateOrder for customer "slow" is delayed (testing aid, not for production)', { slowCallMs: config.slowCallMs });
+  }
+
+  const app = createOrderServer({ store, log, slowCallMs: config.slowCallMs });
+  const port = await new Promise((resolve, reject) => {
+    app.server.bindAsync(`${config.host}:${config.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+  });
+  log.info('listening', { host: config.host, port, proto: protoPath(), store: store.kind });
+
+  let shuttingDown = false;
+  let connected = false;
+
+  // Connect to the database with backoff; health stays NOT_SERVING (and calls get
+  // UNAVAILABLE) until it answers, so load balancers only route to ready tasks.
+  (async () => {
+    for (let attempt = 1; !shuttingDown; attempt++) {
+      try {
+        await store.connect();
+        connected = true;
+        break;
+      } catch (err) {
+        const delayMs = Math.min(30_000, 500 * 2 ** Math.min(attempt, 6));
+        log.error('database connection failed, retrying', { attempt, retryInMs: delayMs, err });
+        await sleep(delayMs);
+      }
+    }
+    if (shuttingDown) return;
+    app.markReady();
+    log.info('ready', { health: 'SERVING', store: store.kind });
+  })();
+
+  /** @param {string} signal */
+  const shutdown = (signal) => {
+    if (shuttingDown) {
+      log.warn('shutdown already in progress', { signal });
+      return;
+    }
+    shuttingDown = true;
+    const started = Date.now();
+    log.info('shutdown started: health NOT_SERVING, no new calls, draining in-flight calls', {
+      signal,
+      inFlight: app.inFlight(),
+      graceSeconds: config.shutdownGraceSeconds,
+    });
+    app.markDraining();
+
+    let finished = false;
+    const finish = async (/** @type {boolean} */ forced) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(forceTimer);
+      if (connected) await store.close().catch((err) => log.warn('error closing the database client', { err }));
+      log.info('shutdown complete', { forced, durationMs: Date.now() - started });
+      process.exit(0);
+    };
+    const forceTimer = setTimeout(() => {
+      log.warn('grace period over: cancelling remaining calls', { inFlight: app.inFlight() });
+      app.server.forceShutdown();
+      void finish(true);
+    }, config.shutdownGraceSeconds * 1000);
+    app.server.tryShutdown((err) => {
+      if (err) log.warn('tryShutdown reported an error', { err });
+      void finish(false);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+process.on('unhandledRejection', (err) => {
+  log.error('unhandled rejection, exiting', { err });
+  process.exit(1);
+});
+
+main().catch((err) => {
+  log.error('start-up failed', { err });
+  process.exit(1);
+});

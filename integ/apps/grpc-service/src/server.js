@@ -1,0 +1,182 @@
+// @ts-check
+// OrderService implementation, the standard gRPC health service and reflection on one server.
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { toProto } from './store.js';
+import { validateCreateOrder, validateGetOrder, validateListOrders } from './validate.js';
+
+export const SERVICE_NAME = 'orders.v1.OrderService';
+
+/**
+ * The proto lives in integ/apps/proto (shared with the frontend). This file is at
+ * <app>/src/server.js both in the repo and in the image (/app/grpc-service/src), so
+ * ../../proto/orders.proto resolves in both. PROTO_PATH overrides it.
+ */
+export function protoPath() {
+  return process.env.PROTO_PATH ?? fileURLToPath(new URL('../../proto/orders.proto', import.meta.url));
+}
+
+export const LOADER_OPTIONS = Object.freeze({
+  keepCase: false, // created_at -> createdAt
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+});
+
+export function loadOrdersPackage(path = protoPath()) {
+  const packageDefinition = protoLoader.loadSync(path, LOADER_OPTIONS);
+  const proto = /** @type {any} */ (grpc.loadPackageDefinition(packageDefinition));
+  return { packageDefinition, OrderService: proto.orders.v1.OrderService };
+}
+
+class RpcError extends Error {
+  /** @param {grpc.status} code @param {string} message */
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Driver errors that mean "the database is unreachable right now" (retryable by the client). */
+function isUnavailable(/** @type {any} */ err) {
+  const name = String(err?.name ?? '');
+  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError/.test(name);
+}
+
+/**
+ * @param {{
+ *   store: import('./store.js').OrderStore,
+ *   log: typeof import('./log.js').log,
+ *   slowCallMs?: number,
+ *   protoFile?: string,
+ * }} options
+ */
+export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
+  const { packageDefinition, OrderService } = loadOrdersPackage(protoFile);
+  const server = new grpc.Server();
+  let ready = false;
+  let inFlight = 0;
+
+  /**
+   * Wraps a handler: one access-log line per call, errors mapped to gRPC status codes.
+   * @param {string} rpc
+   * @param {(request: any) => Promise<any>} fn
+   */
+  const unary = (rpc, fn) => (/** @type {grpc.ServerUnaryCall<any, any>} */ call, /** @type {grpc.sendUnaryData<any>} */ callback) => {
+    const started = process.hrtime.bigint();
+    inFlight++;
+    const done = (/** @type {grpc.status} */ code, /** @type {string} [message] */ message = undefined, /** @type {unknown} [cause] */ cause = undefined) => {
+      inFlight--;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const fields = { rpc, code: grpc.status[code], durationMs: Math.round(durationMs * 10) / 10, peer: call.getPeer() };
+      if (code === grpc.status.INTERNAL || code === grpc.status.UNAVAILABLE) log.error('rpc failed', { ...fields, message, err: cause });
+      else log.info('rpc', message ? { ...fields, message } : fields);
+    };
+    (async () => {
+      if (!ready) throw new RpcError(grpc.status.UNAVAILABLE, 'service is starting: the database is not connected yet');
+      return fn(call.request);
+    })().then(
+      (response) => {
+        done(grpc.status.OK);
+        callback(null, response);
+      },
+      (err) => {
+        if (err instanceof RpcError) {
+          done(err.code, err.message);
+          callback({ code: err.code, details: err.message });
+        } else if (isUnavailable(err)) {
+          done(grpc.status.UNAVAILABLE, 'database unavailable', err);
+          callback({ code: grpc.status.UNAVAILABLE, details: 'database unavailable, try again' });
+        } else {
+          done(grpc.status.INTERNAL, 'internal error', err);
+          callback({ code: grpc.status.INTERNAL, details: 'internal error' });
+        }
+      },
+    );
+  };
+
+  server.addService(OrderService.service, {
+    CreateOrder: unary('CreateOrder', async (req) => {
+      const problem = validateCreateOrder(req);
+      if (problem) throw new RpcError(grpc.status.INVALID_ARGUMENT, problem);
+      const customer = req.customer.trim();
+      // Test-only hook (TEST_SLOW_CALL_MS): keeps a call in flight so tests can prove that
+      // SIGTERM drains it. Inactive unless the env var is set.
+      if (slowCallMs > 0 && customer === 'slow') await sleep(slowCallMs);
+      /** @type {import('./store.js').OrderDoc} */
+      const doc = {
+        _id: randomUUID(),
+        customer,
+        items: req.items.map((/** @type {any} */ i) => ({ sku: i.sku, quantity: i.quantity })),
+        status: 'PENDING',
+        createdAt: new Date(),
+        fulfilledAt: null,
+      };
+      await store.insert(doc);
+      return toProto(doc);
+    }),
+    GetOrder: unary('GetOrder', async (req) => {
+      const problem = validateGetOrder(req);
+      if (problem) throw new RpcError(grpc.status.INVALID_ARGUMENT, problem);
+      const doc = await store.get(req.id);
+      if (!doc) throw new RpcError(grpc.status.NOT_FOUND, `order ${req.id} not found`);
+      return toProto(doc);
+    }),
+    ListOrders: unary('ListOrders', async (req) => {
+      const v = validateListOrders(req);
+      if ('error' in v) throw new RpcError(grpc.status.INVALID_ARGUMENT, v.error);
+      const docs = await store.list(v.pageSize);
+      return { orders: docs.map(toProto) };
+    }),
+  });
+
+  // grpc.health.v1.Health (Check, Watch, List). Watch streams are tracked so shutdown can
+  // end them: an open stream would otherwise hold tryShutdown until the grace period ends.
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  /** @type {Set<grpc.ServerWritableStream<any, any>>} */
+  const watchers = new Set();
+  health.addToServer({
+    addService(definition, impl) {
+      const watch = /** @type {grpc.handleServerStreamingCall<any, any>} */ (impl.watch ?? impl.Watch);
+      server.addService(definition, {
+        ...impl,
+        watch: (/** @type {grpc.ServerWritableStream<any, any>} */ call) => {
+          watchers.add(call);
+          call.on('close', () => watchers.delete(call));
+          call.on('cancelled', () => watchers.delete(call));
+          watch(call);
+        },
+      });
+    },
+  });
+
+  new ReflectionService(packageDefinition).addToServer(server);
+
+  /** @param {'SERVING' | 'NOT_SERVING'} status */
+  const setHealth = (status) => {
+    health.setStatus('', status);
+    health.setStatus(SERVICE_NAME, status);
+  };
+
+  return {
+    server,
+    /** Marks the service ready: calls are accepted and health reports SERVING. */
+    markReady() {
+      ready = true;
+      setHealth('SERVING');
+    },
+    /** Health NOT_SERVING and end health Watch streams (first step of shutdown). */
+    markDraining() {
+      setHealth('NOT_SERVING');
+      for (const call of watchers) call.end();
+      watchers.clear();
+    },
+    inFlight: () => inFlight,
+  };
+}

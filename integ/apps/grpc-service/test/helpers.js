@@ -1,0 +1,139 @@
+// @ts-check
+// Test helpers: run the real server as a child process (so signals are real) and talk to it
+// with real gRPC clients over loopback.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { after } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { loadOrdersPackage } from '../src/server.js';
+
+const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+
+/** Servers still running; killed after the file's tests so a failed test cannot hang the run. */
+const live = new Set();
+const killLive = () => {
+  for (const p of live) p.kill('SIGKILL');
+};
+process.on('exit', killLive);
+// Under `node --test` (which sets NODE_TEST_CONTEXT) also after the file's tests: a live
+// child keeps the event loop busy, so 'exit' alone would never come. Registered at import,
+// this root hook runs before the test file's own `after` hooks.
+if (process.env.NODE_TEST_CONTEXT) after(killLive);
+const { OrderService } = loadOrdersPackage();
+const HealthClient = grpc.makeGenericClientConstructor(/** @type {any} */ (healthService), 'grpc.health.v1.Health');
+
+/**
+ * Starts src/main.js on 127.0.0.1 with an OS-assigned port (PORT=0) and waits for "ready".
+ * @param {Record<string, string>} [env]
+ * @param {{ waitFor?: string }} [opts]
+ */
+export async function startServer(env = {}, { waitFor = 'ready' } = {}) {
+  /** @type {Record<string, string | undefined>} */
+  const childEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env };
+  if (!('MONGODB_URI' in env)) delete childEnv.MONGODB_URI;
+  const proc = spawn(process.execPath, [MAIN], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
+  /** @type {any[]} */
+  const logs = [];
+  /** @type {Array<{ msg: string, resolve: (l: any) => void }>} */
+  let waiters = [];
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr += d));
+  createInterface({ input: proc.stdout }).on('line', (line) => {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      entry = { msg: `(non-JSON) ${line}` };
+    }
+    logs.push(entry);
+    waiters = waiters.filter((w) => {
+      if (entry.msg?.startsWith(w.msg)) {
+        w.resolve(entry);
+        return false;
+      }
+      return true;
+    });
+  });
+  const exited = once(proc, 'exit').then(([code, signal]) => ({ code, signal }));
+
+  /** Resolves with the first log entry whose msg starts with `msg` (past or future). */
+  const waitForLog = (/** @type {string} */ msg, timeoutMs = 10_000) => {
+    const seen = logs.find((l) => l.msg?.startsWith(msg));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`timed out waiting for log "${msg}"; logs so far:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`)), timeoutMs);
+      waiters.push({ msg, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      exited.then(({ code }) => reject(new Error(`server exited (code ${code}) before logging "${msg}":\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`)));
+    });
+  };
+
+  let port = 0;
+  if (waitFor) {
+    port = (await waitForLog('listening')).port;
+    await waitForLog(waitFor);
+  }
+  const target = `127.0.0.1:${port}`;
+  return {
+    proc,
+    logs,
+    exited,
+    port,
+    target,
+    waitForLog,
+    get stderr() {
+      return stderr;
+    },
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** @param {string} target */
+export function ordersClient(target) {
+  return /** @type {any} */ (new OrderService(target, grpc.credentials.createInsecure()));
+}
+
+/** @param {string} target */
+export function healthClient(target) {
+  return /** @type {any} */ (new HealthClient(target, grpc.credentials.createInsecure()));
+}
+
+/**
+ * Promisified unary call. Rejects with the grpc ServiceError (err.code, err.details).
+ * @param {any} client
+ * @param {string} method
+ * @param {object} request
+ * @param {number} [timeoutMs]
+ * @returns {Promise<any>}
+ */
+export function call(client, method, request, timeoutMs = 5_000) {
+  return new Promise((resolve, reject) => {
+    client[method](request, { deadline: Date.now() + timeoutMs }, (/** @type {any} */ err, /** @type {any} */ res) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/**
+ * Asserts that a call fails with the given status code and returns the error.
+ * @param {Promise<any>} promise
+ * @param {grpc.status} code
+ */
+export async function expectStatus(promise, code) {
+  try {
+    const res = await promise;
+    throw new Error(`expected ${grpc.status[code]}, got OK: ${JSON.stringify(res)}`);
+  } catch (/** @type {any} */ err) {
+    if (err.code !== code) {
+      throw new Error(`expected ${grpc.status[code]}, got ${grpc.status[err.code] ?? err.code}: ${err.details ?? err.message}`);
+    }
+    return err;
+  }
+}
+
+export { grpc };

@@ -1,0 +1,123 @@
+// @ts-check
+// End-to-end: the real server in a child process, real gRPC clients over loopback.
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { startServer, ordersClient, healthClient, call, expectStatus, grpc } from './helpers.js';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** @type {Awaited<ReturnType<typeof startServer>>} */
+let srv;
+/** @type {any} */
+let orders;
+/** @type {any} */
+let health;
+
+before(async () => {
+  srv = await startServer();
+  orders = ordersClient(srv.target);
+  health = healthClient(srv.target);
+});
+
+after(() => {
+  orders?.close();
+  health?.close();
+});
+
+test('start-up logs say clearly that there is no database', () => {
+  const line = srv.logs.find((l) => /running without a database/.test(l.msg));
+  assert.ok(line, 'expected the no-database warning');
+  assert.match(line.msg, /kept in memory and lost on restart/);
+});
+
+test('CreateOrder, GetOrder and ListOrders round-trip', async () => {
+  const created = await call(orders, 'CreateOrder', { customer: '  Ada Lovelace ', items: [{ sku: 'BOOK-1', quantity: 2 }, { sku: 'pen_blue', quantity: 10 }] });
+  assert.match(created.id, /^[0-9a-f-]{36}$/);
+  assert.equal(created.customer, 'Ada Lovelace');
+  assert.equal(created.status, 'ORDER_STATUS_PENDING');
+  assert.match(created.createdAt, RFC3339);
+  assert.equal(created.fulfilledAt, '');
+  assert.deepEqual(created.items, [{ sku: 'BOOK-1', quantity: 2 }, { sku: 'pen_blue', quantity: 10 }]);
+
+  const got = await call(orders, 'GetOrder', { id: created.id });
+  assert.deepEqual(got, created);
+
+  const second = await call(orders, 'CreateOrder', { customer: 'Grace Hopper', items: [{ sku: 'COBOL', quantity: 1 }] });
+  const list = await call(orders, 'ListOrders', { pageSize: 0 });
+  assert.deepEqual(list.orders.slice(0, 2).map((/** @type {any} */ o) => o.id), [second.id, created.id], 'newest first');
+  const one = await call(orders, 'ListOrders', { pageSize: 1 });
+  assert.equal(one.orders.length, 1);
+  assert.equal(one.orders[0].id, second.id);
+});
+
+test('ListOrders default page size is 20', async () => {
+  for (let i = 0; i < 22; i++) await call(orders, 'CreateOrder', { customer: `bulk ${i}`, items: [{ sku: 'X', quantity: 1 }] });
+  assert.equal((await call(orders, 'ListOrders', {})).orders.length, 20);
+  assert.equal((await call(orders, 'ListOrders', { pageSize: 100 })).orders.length >= 24, true);
+});
+
+test('health service reports SERVING for "" and orders.v1.OrderService', async () => {
+  assert.equal((await call(health, 'Check', { service: '' })).status, 'SERVING');
+  assert.equal((await call(health, 'Check', { service: 'orders.v1.OrderService' })).status, 'SERVING');
+  await expectStatus(call(health, 'Check', { service: 'no.such.Service' }), grpc.status.NOT_FOUND);
+});
+
+test('malformed requests get INVALID_ARGUMENT with a clear message', async () => {
+  const cases = [
+    ['CreateOrder', { customer: '', items: [{ sku: 'A', quantity: 1 }] }, /customer must not be empty/],
+    ['CreateOrder', { customer: 'c', items: [] }, /items must contain at least one line item/],
+    ['CreateOrder', { customer: 'c', items: [{ sku: 'bad sku!', quantity: 1 }] }, /items\[0\]\.sku must be 1\.\.64 characters of letters, digits/],
+    ['CreateOrder', { customer: 'c', items: [{ sku: 'A', quantity: 0 }] }, /items\[0\]\.quantity must be between 1 and 1000 \(got 0\)/],
+    ['CreateOrder', { customer: 'c', items: [{ sku: 'A', quantity: 1001 }] }, /quantity must be between 1 and 1000 \(got 1001\)/],
+    ['ListOrders', { pageSize: 101 }, /page_size must be between 1 and 100/],
+    ['ListOrders', { pageSize: -3 }, /page_size must be between 1 and 100.*got -3/],
+    ['GetOrder', { id: 'order-42' }, /id must be a lower-case UUID \(got "order-42"\)/],
+    ['GetOrder', { id: '' }, /id must not be empty/],
+  ];
+  for (const [method, req, pattern] of cases) {
+    const err = await expectStatus(call(orders, /** @type {string} */ (method), /** @type {object} */ (req)), grpc.status.INVALID_ARGUMENT);
+    assert.match(err.details, /** @type {RegExp} */ (pattern), `${method} ${JSON.stringify(req)}`);
+  }
+});
+
+test('unknown ids get NOT_FOUND naming the id', async () => {
+  const id = crypto.randomUUID();
+  const err = await expectStatus(call(orders, 'GetOrder', { id }), grpc.status.NOT_FOUND);
+  assert.equal(err.details, `order ${id} not found`);
+});
+
+test('one structured access-log line per call', async () => {
+  const id = crypto.randomUUID();
+  await expectStatus(call(orders, 'GetOrder', { id }), grpc.status.NOT_FOUND);
+  const entry = await srv.waitForLog('rpc');
+  assert.equal(typeof entry.time, 'string');
+  const notFound = srv.logs.find((l) => l.msg === 'rpc' && l.code === 'NOT_FOUND' && l.message === `order ${id} not found`);
+  assert.ok(notFound, 'expected an access-log line for the NOT_FOUND call');
+  assert.equal(notFound.rpc, 'GetOrder');
+  assert.equal(typeof notFound.durationMs, 'number');
+});
+
+test('server reflection lists OrderService', async () => {
+  const { default: protoLoader } = await import('@grpc/proto-loader');
+  const protoDir = fileURLToPath(new URL('../node_modules/@grpc/reflection/build/proto', import.meta.url));
+  const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [protoDir], keepCase: true });
+  const pkg = /** @type {any} */ (grpc.loadPackageDefinition(def));
+  const client = new pkg.grpc.reflection.v1.ServerReflection(srv.target, grpc.credentials.createInsecure());
+  const stream = client.ServerReflectionInfo();
+  const response = await new Promise((resolve, reject) => {
+    stream.on('data', resolve);
+    stream.on('error', reject);
+    stream.write({ list_services: '' });
+  });
+  stream.end();
+  client.close();
+  const names = response.list_services_response.service.map((/** @type {any} */ s) => s.name);
+  assert.ok(names.includes('orders.v1.OrderService'), `services: ${names.join(', ')}`);
+});
+
+test('SIGTERM stops the idle server with exit code 0', async () => {
+  const { code, signal } = await srv.stop();
+  assert.equal(signal, null);
+  assert.equal(code, 0);
+});
