@@ -7,7 +7,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { addNagSuppressions } from './nag-suppressions';
-import { checkCapacityRange, checkFargateTaskSize, PropsValidator, SECRET_LIKE_ENV_NAME } from './validation';
+import { validateServiceOptions, warnAboutPlaintextSecrets } from './service-options-validation';
+import { PropsValidator } from './validation';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceOptions } from '../common/fargate-service-props';
 
@@ -31,7 +32,6 @@ export interface ServiceBaseSpec {
 const DEFAULT_CPU = 256;
 const DEFAULT_MEMORY_MIB = 512;
 const DEFAULT_STOP_TIMEOUT = Duration.seconds(30);
-const FARGATE_MAX_STOP_TIMEOUT = Duration.seconds(120);
 
 /**
  * The Fargate service every construct of this library is built on: task definition,
@@ -81,38 +81,9 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     const cpuArchitecture = props.cpuArchitecture ?? ecs.CpuArchitecture.ARM64;
     const stopTimeout = props.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
 
-    // ---- validate everything before creating anything ----
-    const v = new PropsValidator(spec.constructName);
-    checkFargateTaskSize(v, cpu, memoryLimitMiB);
-    checkCapacityRange(v, spec.minCapacity, spec.maxCapacity);
-    v.durationInRange('stopTimeout', props.stopTimeout, Duration.seconds(2), FARGATE_MAX_STOP_TIMEOUT,
-      'Fargate stops a container at most 120 seconds after SIGTERM');
-    v.check(!(props.securityGroups && props.allowAllOutbound !== undefined),
-      'allowAllOutbound only applies to the security group the construct creates: remove it, or remove securityGroups and let the construct create one');
-    const containerLimit = props.containerMemoryLimitMiB;
-    if (containerLimit !== undefined && !Token.isUnresolved(containerLimit) && !Token.isUnresolved(memoryLimitMiB)) {
-      v.check(Number.isInteger(containerLimit) && containerLimit >= 6 && containerLimit <= memoryLimitMiB,
-        `containerMemoryLimitMiB (${containerLimit}) must be from 6 to the task's memoryLimitMiB (${memoryLimitMiB}): lower it or raise memoryLimitMiB`);
-    }
-    v.check(!(props.securityGroups && props.securityGroups.length === 0),
-      'securityGroups is an empty list: give at least one security group, or omit the prop');
-    if (cpuArchitecture === ecs.CpuArchitecture.ARM64 && props.platformVersion && props.platformVersion !== ecs.FargatePlatformVersion.LATEST) {
-      v.check(props.platformVersion === ecs.FargatePlatformVersion.VERSION1_4,
-        `platformVersion (${props.platformVersion}) does not run ARM64 tasks: use FargatePlatformVersion.VERSION1_4 or LATEST, or set cpuArchitecture to X86_64`);
-    }
-    for (const key of spec.reservedEnvironment ?? []) {
-      v.check(!(key in (props.environment ?? {})) && !(key in (props.secrets ?? {})),
-        `environment variable ${key} is set by ${spec.constructName} itself: remove it from environment/secrets`);
-    }
-    spec.validate?.(v);
-    v.throwIfInvalid(this);
-
-    for (const key of Object.keys(props.environment ?? {})) {
-      if (SECRET_LIKE_ENV_NAME.test(key)) {
-        Annotations.of(this).addWarningV2('cdk-fargate-system:plaintext-secret',
-          `environment variable ${key} looks like a secret and would be stored in plaintext in the task definition: pass it through 'secrets' (ecs.Secret.fromSecretsManager) instead`);
-      }
-    }
+    // Validate everything before creating anything.
+    validateServiceOptions(this, props, spec, { cpu, memoryLimitMiB, cpuArchitecture });
+    warnAboutPlaintextSecrets(this, props.environment);
 
     this.capacityStrategy = props.capacityStrategy ?? spec.defaultCapacityStrategy;
     this.minCapacity = spec.minCapacity;

@@ -1,0 +1,62 @@
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import { IConstruct } from 'constructs';
+import type { ServiceBaseSpec } from './fargate-service-base';
+import { checkCapacityRange, checkFargateTaskSize, PropsValidator, SECRET_LIKE_ENV_NAME } from './validation';
+import { FargateServiceOptions } from '../common/fargate-service-props';
+
+const FARGATE_MAX_STOP_TIMEOUT = Duration.seconds(120);
+
+/** Values the base resolved from props and defaults before validating. */
+export interface ResolvedTaskSize {
+  readonly cpu: number;
+  readonly memoryLimitMiB: number;
+  readonly cpuArchitecture: ecs.CpuArchitecture;
+}
+
+/**
+ * Check the options every service shares, then the construct's own (`spec.validate`),
+ * and throw one error listing every problem. Runs before any child is created.
+ */
+export function validateServiceOptions(scope: IConstruct, props: FargateServiceOptions, spec: ServiceBaseSpec, size: ResolvedTaskSize): void {
+  const v = new PropsValidator(spec.constructName);
+  checkFargateTaskSize(v, size.cpu, size.memoryLimitMiB);
+  checkCapacityRange(v, spec.minCapacity, spec.maxCapacity);
+  v.durationInRange('stopTimeout', props.stopTimeout, Duration.seconds(2), FARGATE_MAX_STOP_TIMEOUT,
+    'Fargate stops a container at most 120 seconds after SIGTERM');
+
+  const containerLimit = props.containerMemoryLimitMiB;
+  if (containerLimit !== undefined && !Token.isUnresolved(containerLimit) && !Token.isUnresolved(size.memoryLimitMiB)) {
+    v.check(Number.isInteger(containerLimit) && containerLimit >= 6 && containerLimit <= size.memoryLimitMiB,
+      `containerMemoryLimitMiB (${containerLimit}) must be from 6 to the task's memoryLimitMiB (${size.memoryLimitMiB}): lower it or raise memoryLimitMiB`);
+  }
+
+  v.check(!(props.securityGroups && props.allowAllOutbound !== undefined),
+    'allowAllOutbound only applies to the security group the construct creates: remove it, or remove securityGroups and let the construct create one');
+  v.check(!(props.securityGroups && props.securityGroups.length === 0),
+    'securityGroups is an empty list: give at least one security group, or omit the prop');
+
+  if (size.cpuArchitecture === ecs.CpuArchitecture.ARM64 && props.platformVersion && props.platformVersion !== ecs.FargatePlatformVersion.LATEST) {
+    v.check(props.platformVersion === ecs.FargatePlatformVersion.VERSION1_4,
+      `platformVersion (${props.platformVersion}) does not run ARM64 tasks: use FargatePlatformVersion.VERSION1_4 or LATEST, or set cpuArchitecture to X86_64`);
+  }
+
+  for (const key of spec.reservedEnvironment ?? []) {
+    v.check(!(key in (props.environment ?? {})) && !(key in (props.secrets ?? {})),
+      `environment variable ${key} is set by ${spec.constructName} itself: remove it from environment/secrets`);
+  }
+
+  spec.validate?.(v);
+  v.throwIfInvalid(scope);
+}
+
+/** Plaintext environment names that look like secrets deserve a warning, not a failure. */
+export function warnAboutPlaintextSecrets(scope: IConstruct, environment: { [key: string]: string } | undefined): void {
+  for (const key of Object.keys(environment ?? {})) {
+    if (SECRET_LIKE_ENV_NAME.test(key)) {
+      Annotations.of(scope).addWarningV2('cdk-fargate-system:plaintext-secret',
+        `environment variable ${key} looks like a secret and would be stored in plaintext in the task definition: ` +
+        'pass it through \'secrets\' (ecs.Secret.fromSecretsManager) instead');
+    }
+  }
+}
