@@ -1,33 +1,56 @@
 'use server';
 
+import { randomUUID } from 'node:crypto';
+
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { revalidatePath } from 'next/cache';
 
 import { describeGrpcError, describeQueueError, isGrpcStatus, logError } from '@/lib/errors';
-import { ITEM_ROWS, type FieldErrors, type FormValues, type PlaceOrderState } from '@/lib/form-state';
+import {
+  ITEM_ROWS,
+  REQUEST_ID_FIELD,
+  UUID_PATTERN,
+  type FieldErrors,
+  type FormValues,
+  type PlaceOrderState,
+  type RetryFulfilmentState,
+} from '@/lib/form-state';
 import { enqueueFulfilment } from '@/lib/jobs';
-import { createOrder } from '@/lib/orders-client';
-import type { LineItem } from '@/lib/types';
+import { createOrder, getOrder } from '@/lib/orders-client';
+import { statusLabel, type LineItem, type Order } from '@/lib/types';
+
+function text(formData: FormData, name: string): string {
+  const value = formData.get(name);
+  return typeof value === 'string' ? value : '';
+}
 
 function readValues(formData: FormData): FormValues {
-  const text = (name: string) => {
-    const value = formData.get(name);
-    return typeof value === 'string' ? value : '';
-  };
   return {
-    customer: text('customer'),
-    items: Array.from({ length: ITEM_ROWS }, (_, i) => ({ sku: text(`sku-${i}`), quantity: text(`quantity-${i}`) })),
+    customer: text(formData, 'customer'),
+    items: Array.from({ length: ITEM_ROWS }, (_, i) => ({
+      sku: text(formData, `sku-${i}`),
+      quantity: text(formData, `quantity-${i}`),
+    })),
   };
 }
 
 const INT32_MAX = 2 ** 31 - 1;
 
+const isPending = (order: Order) => order.status === 'ORDER_STATUS_PENDING';
+
 /**
  * Places an order: CreateOrder on service A, then a fulfil-order job on SQS.
  * Only the shape of the input is checked here; service A owns the rules (lengths, SKU
  * pattern, ranges) and answers INVALID_ARGUMENT, which is shown next to the form.
+ *
+ * The form carries an idempotency key (hidden field, a UUID generated when the page was
+ * rendered) sent as CreateOrderRequest.request_id: resubmitting after an error or a deadline
+ * returns the order the first attempt created instead of creating a second one.
  */
 export async function placeOrder(_previous: PlaceOrderState, formData: FormData): Promise<PlaceOrderState> {
+  const submittedKey = text(formData, REQUEST_ID_FIELD);
+  // A missing or malformed key (a hand-made request) gets a fresh one: no deduplication then.
+  const requestId = UUID_PATTERN.test(submittedKey) ? submittedKey.toLowerCase() : randomUUID();
   const values = readValues(formData);
   const fieldErrors: FieldErrors = {};
   const customer = values.customer.trim();
@@ -47,29 +70,68 @@ export async function placeOrder(_previous: PlaceOrderState, formData: FormData)
   });
   if (items.length === 0 && !fieldErrors.items) fieldErrors.items = 'Add at least one item: a SKU and a quantity.';
   if (fieldErrors.customer || fieldErrors.items) {
-    return { kind: 'invalid', fieldErrors, values };
+    return { kind: 'invalid', fieldErrors, values, requestId };
   }
 
   let order;
   try {
-    order = await createOrder(customer, items);
+    order = await createOrder(customer, items, requestId);
   } catch (err) {
     const error = describeGrpcError(err);
     if (isGrpcStatus(err, GrpcStatus.INVALID_ARGUMENT)) {
-      return { kind: 'invalid', error, fieldErrors: {}, values };
+      return { kind: 'invalid', error, fieldErrors: {}, values, requestId };
     }
-    logError('create-order-failed', err);
-    return { kind: 'failed', error, values };
+    logError('create-order-failed', err, { requestId });
+    // Same key for the resubmit: if this call did create the order (a deadline hit after the
+    // server stored it), the resubmit gets that order back.
+    return { kind: 'failed', error, values, requestId };
   }
 
   // The recent-orders list on the page shows the new order in the same response.
   revalidatePath('/');
+  // The order exists: the next submission of this form is a new order.
+  const nextRequestId = randomUUID();
+
+  // A repeated request id can return an order the worker already fulfilled: no job then.
+  if (!isPending(order)) {
+    return { kind: 'placed', order, requestId: nextRequestId };
+  }
+  try {
+    const messageId = await enqueueFulfilment(order.id);
+    return { kind: 'placed', order, messageId, requestId: nextRequestId };
+  } catch (err) {
+    logError('enqueue-fulfilment-failed', err, { orderId: order.id });
+    return { kind: 'placed', order, queueError: describeQueueError(err), requestId: nextRequestId };
+  }
+}
+
+/**
+ * "Retry fulfilment": sends the fulfil-order job again for an order that is still PENDING (its
+ * first job could not be queued, or was lost). The worker is idempotent, so a duplicate job is
+ * harmless. The order is read first (GetOrder) so that only existing PENDING orders get a job.
+ */
+export async function retryFulfilment(_previous: RetryFulfilmentState, formData: FormData): Promise<RetryFulfilmentState> {
+  const orderId = text(formData, 'orderId').trim();
+  if (!orderId || orderId.length > 100) {
+    return { kind: 'failed', error: { code: 'INVALID_ARGUMENT', message: 'No order id was given.' } };
+  }
+
+  let order;
+  try {
+    order = await getOrder(orderId);
+  } catch (err) {
+    if (!isGrpcStatus(err, GrpcStatus.NOT_FOUND)) logError('retry-fulfilment-get-order-failed', err, { orderId });
+    return { kind: 'failed', error: describeGrpcError(err) };
+  }
+  if (!isPending(order)) {
+    return { kind: 'not-needed', status: statusLabel(order.status) };
+  }
 
   try {
     const messageId = await enqueueFulfilment(order.id);
-    return { kind: 'placed', order, messageId };
+    return { kind: 'queued', messageId };
   } catch (err) {
-    logError('enqueue-fulfilment-failed', err, { orderId: order.id });
-    return { kind: 'placed', order, queueError: describeQueueError(err) };
+    logError('retry-fulfilment-failed', err, { orderId });
+    return { kind: 'failed', error: describeQueueError(err) };
   }
 }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 import { connection } from 'next/server';
 
 import { Alert } from '@/components/alert';
@@ -25,7 +27,8 @@ export default async function HomePage() {
     <div className="layout">
       <section aria-labelledby="place-heading" className="card">
         <h1 id="place-heading">Place an order</h1>
-        <PlaceOrderForm />
+        {/* One idempotency key per rendered form (CreateOrderRequest.request_id). */}
+        <PlaceOrderForm requestId={randomUUID()} />
       </section>
 
       <section aria-labelledby="recent-heading" className="card">

@@ -4,13 +4,23 @@ import Link from 'next/link';
 import { useActionState } from 'react';
 
 import { Alert } from '@/components/alert';
+import { RetryFulfilment } from '@/components/retry-fulfilment';
 import { StatusBadge } from '@/components/status-badge';
-import { initialPlaceOrderState, ITEM_ROWS, type PlaceOrderState } from '@/lib/form-state';
+import { initialPlaceOrderState, ITEM_ROWS, REQUEST_ID_FIELD, type PlaceOrderState } from '@/lib/form-state';
+import { statusLabel } from '@/lib/types';
 
 import { placeOrder } from './actions';
 
-export function PlaceOrderForm() {
-  const [state, formAction, pending] = useActionState<PlaceOrderState, FormData>(placeOrder, initialPlaceOrderState);
+/**
+ * requestId: idempotency key for the first submission, generated on the server when the page is
+ * rendered. The action's state carries the key for the next one (kept after a failure, so a
+ * resubmit cannot create a second order; new after an order was placed).
+ */
+export function PlaceOrderForm({ requestId }: { requestId: string }) {
+  const [state, formAction, pending] = useActionState<PlaceOrderState, FormData>(
+    placeOrder,
+    initialPlaceOrderState(requestId),
+  );
 
   const values = state.kind === 'invalid' || state.kind === 'failed' ? state.values : undefined;
   const fieldErrors = state.kind === 'invalid' ? state.fieldErrors : {};
@@ -19,6 +29,7 @@ export function PlaceOrderForm() {
   return (
     <>
       <form action={formAction} className="order-form" aria-describedby={formError ? 'form-error' : undefined} noValidate>
+        <input type="hidden" name={REQUEST_ID_FIELD} value={state.requestId} data-testid="request-id" />
         {formError ? (
           <Alert
             id="form-error"
@@ -123,14 +134,17 @@ function PlacedOrder({ state }: { state: Extract<PlaceOrderState, { kind: 'place
             <>
               queued, SQS message id <span className="mono" data-testid="message-id">{messageId}</span>
             </>
-          ) : (
+          ) : queueError ? (
             'not queued'
+          ) : (
+            `not needed (the order is ${statusLabel(order.status)})`
           )}
         </dd>
       </dl>
       {queueError ? (
         <Alert title="Fulfilment was not started" tone="warning">
           <p data-testid="queue-error">{queueError.message}</p>
+          <RetryFulfilment orderId={order.id} />
         </Alert>
       ) : null}
     </section>

@@ -20,7 +20,7 @@ type UnaryMethod<Req, Res> = (
 ) => grpc.ClientUnaryCall;
 
 interface OrderServiceClient extends grpc.Client {
-  CreateOrder: UnaryMethod<{ customer: string; items: LineItem[] }, Order>;
+  CreateOrder: UnaryMethod<{ customer: string; items: LineItem[]; requestId: string }, Order>;
   GetOrder: UnaryMethod<{ id: string }, Order>;
   ListOrders: UnaryMethod<{ pageSize: number }, { orders: Order[] }>;
 }
@@ -87,8 +87,12 @@ function unary<Req, Res>(method: keyof Pick<OrderServiceClient, 'CreateOrder' | 
   });
 }
 
-export function createOrder(customer: string, items: LineItem[]): Promise<Order> {
-  return unary('CreateOrder', { customer, items });
+/**
+ * requestId is the idempotency key (CreateOrderRequest.request_id): service A returns the order
+ * an earlier call with the same key created instead of creating another one.
+ */
+export function createOrder(customer: string, items: LineItem[], requestId: string): Promise<Order> {
+  return unary('CreateOrder', { customer, items, requestId });
 }
 
 export function getOrder(id: string): Promise<Order> {

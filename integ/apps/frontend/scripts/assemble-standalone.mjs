@@ -3,6 +3,8 @@
 //   - .next/static  -> .next/standalone/.next/static  (client JS/CSS; not copied by Next)
 //   - public/       -> .next/standalone/public
 //   - ../proto/orders.proto (the shared gRPC contract) -> .next/standalone/proto/orders.proto
+//   - standalone/start.mjs -> .next/standalone/start.mjs (entry point: listen address from
+//     BIND_HOST, not from the HOSTNAME that container runtimes set; see that file)
 // The server resolves the proto from PROTO_PATH, else ./proto/orders.proto under its cwd
 // (server.js chdirs to its own folder).
 import fs from 'node:fs';
@@ -29,4 +31,5 @@ if (fs.existsSync(path.join(appDir, 'public'))) {
 }
 fs.mkdirSync(path.join(standalone, 'proto'), { recursive: true });
 fs.copyFileSync(protoSource, path.join(standalone, 'proto', 'orders.proto'));
-console.log('assemble-standalone: copied .next/static, public/ (if any) and proto/orders.proto into .next/standalone');
+fs.copyFileSync(path.join(appDir, 'standalone', 'start.mjs'), path.join(standalone, 'start.mjs'));
+console.log('assemble-standalone: copied .next/static, public/ (if any), proto/orders.proto and start.mjs into .next/standalone');

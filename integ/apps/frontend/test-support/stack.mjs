@@ -1,10 +1,12 @@
 // Starts the local stack for the browser test, all on free loopback ports:
 //   - service A, the real gRPC server from ../grpc-service (in-memory storage)
 //   - an SQS-compatible server (local-aws-sqs, in-process) with the jobs queue
-//   - the built standalone Next.js server (.next/standalone/server.js)
+//   - the built standalone Next.js server, started as the image does: node start.mjs
+//     (.next/standalone/start.mjs, which runs Next's server.js)
 // Kept outside test/ so `node --test test/` does not run it as a test file.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,8 +17,9 @@ import { createSqsServer } from 'local-aws-sqs';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const GRPC_SERVICE_DIR = path.resolve(APP_DIR, '..', 'grpc-service');
-export const STANDALONE_SERVER = path.join(APP_DIR, '.next', 'standalone', 'server.js');
-const LOOPBACK = '127.0.0.1';
+export const STANDALONE_DIR = path.join(APP_DIR, '.next', 'standalone');
+export const STANDALONE_ENTRY = path.join(STANDALONE_DIR, 'start.mjs');
+export const LOOPBACK = '127.0.0.1';
 const FAKE_AWS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
 
 /** A TCP port that is free on loopback right now. */
@@ -61,7 +64,7 @@ function portOpen(port) {
 }
 
 /** Spawns a node process; keeps the last 200 lines of its output for error messages. */
-function startNode(name, args, { cwd, env }) {
+export function startNode(name, args, { cwd, env }) {
   const child = spawn(process.execPath, args, {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
@@ -122,8 +125,27 @@ export async function startGrpcService(port) {
   return child;
 }
 
+/**
+ * Local SQS server with the jobs queue. setAvailable(false) simulates an SQS outage: the server
+ * keeps its port (no race with other processes for it when it comes back) but resets every
+ * connection, so SDK calls fail as they do when SQS cannot be reached; setAvailable(true) ends
+ * the outage (same endpoint, same queue URL, queue contents kept).
+ */
 export async function startSqs() {
   const server = await createSqsServer({ port: 0, hostname: LOOPBACK, emulateQueueCreationLifecycle: false });
+  let available = true;
+  const handlers = server.listeners('request');
+  server.removeAllListeners('request');
+  server.on('request', (req, res) => {
+    if (!available) {
+      req.socket.destroy();
+      return;
+    }
+    for (const handler of handlers) handler.call(server, req, res);
+  });
+  server.on('connection', (socket) => {
+    if (!available) socket.destroy();
+  });
   const endpoint = `http://${LOOPBACK}:${server.address().port}`;
   const client = new SQSClient({
     region: FAKE_AWS.AWS_REGION,
@@ -135,6 +157,10 @@ export async function startSqs() {
     endpoint,
     queueUrl: QueueUrl,
     client,
+    setAvailable: (value) => {
+      available = value;
+      if (!available) server.closeAllConnections();
+    },
     stop: () => {
       client.destroy();
       server.closeAllConnections?.();
@@ -143,17 +169,23 @@ export async function startSqs() {
   };
 }
 
-export async function startFrontend({ port, grpcAddress, sqs }) {
-  if (!fs.existsSync(STANDALONE_SERVER)) {
-    throw new Error(`${STANDALONE_SERVER} not found: run "npm run build" first (npm test does it in pretest)`);
+export function assertBuilt() {
+  if (!fs.existsSync(STANDALONE_ENTRY)) {
+    throw new Error(`${STANDALONE_ENTRY} not found: run "npm run build" first (npm test does it in pretest)`);
   }
-  const child = startNode('frontend', [STANDALONE_SERVER], {
-    cwd: path.dirname(STANDALONE_SERVER),
+}
+
+export async function startFrontend({ port, grpcAddress, sqs }) {
+  assertBuilt();
+  const child = startNode('frontend', [STANDALONE_ENTRY], {
+    cwd: STANDALONE_DIR,
     env: {
       NODE_ENV: 'production',
       NEXT_TELEMETRY_DISABLED: '1',
       PORT: String(port),
-      HOSTNAME: LOOPBACK,
+      // Loopback only in tests. HOSTNAME is ignored by start.mjs (runtimes set it to anything).
+      BIND_HOST: LOOPBACK,
+      HOSTNAME: 'not-a-real-host.invalid',
       ORDERS_GRPC_ADDRESS: grpcAddress,
       ORDERS_GRPC_DEADLINE_MS: '3000',
       JOBS_QUEUE_URL: sqs.queueUrl,
@@ -164,6 +196,38 @@ export async function startFrontend({ port, grpcAddress, sqs }) {
   const baseUrl = `http://${LOOPBACK}:${port}`;
   await waitFor(`frontend on ${baseUrl}`, async () => (await fetch(`${baseUrl}/api/health`)).ok, { process: child });
   return { child, baseUrl };
+}
+
+/**
+ * A reverse proxy in front of the frontend that behaves like CloudFront in front of the ALB:
+ * the origin request carries the origin's own name as Host (not the name the browser used).
+ * With forwardViewerHost (set per request through proxy.forwardViewerHost), it also sends the
+ * viewer's Host as X-Forwarded-Host, as the CDN must (see the README).
+ */
+export function startCdnProxy(targetPort) {
+  const proxy = { forwardViewerHost: false };
+  const server = http.createServer((req, res) => {
+    const headers = { ...req.headers, host: 'internal-orders-alb.invalid' };
+    delete headers['x-forwarded-host'];
+    if (proxy.forwardViewerHost) headers['x-forwarded-host'] = req.headers.host;
+    const upstream = http.request({ host: LOOPBACK, port: targetPort, method: req.method, path: req.url, headers }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, LOOPBACK, () => {
+      proxy.baseUrl = `http://${LOOPBACK}:${server.address().port}`;
+      proxy.stop = () => {
+        server.closeAllConnections();
+        return new Promise((done) => server.close(() => done()));
+      };
+      resolve(proxy);
+    });
+  });
 }
 
 /** Everything up, then waits until /api/ready says service A and the queue answer. */
@@ -179,6 +243,8 @@ export async function startStack() {
     stack.frontend = frontend.child;
     stack.baseUrl = frontend.baseUrl;
     stack.stops.push(() => stack.frontend.stop());
+    stack.cdn = await startCdnProxy(Number(new URL(stack.baseUrl).port));
+    stack.stops.push(() => stack.cdn.stop());
     await waitFor('GET /api/ready = 200', async () => (await fetch(`${stack.baseUrl}/api/ready`)).status === 200, {
       process: stack.frontend,
     });

@@ -18,6 +18,11 @@ function filesUnder(dir) {
 describe('production build', () => {
   it('is a standalone server with static assets and the shared proto', () => {
     assert.ok(fs.existsSync(path.join(STANDALONE, 'server.js')), 'run "npm run build" first');
+    assert.equal(
+      fs.readFileSync(path.join(STANDALONE, 'start.mjs'), 'utf8'),
+      fs.readFileSync(path.join(APP_DIR, 'standalone', 'start.mjs'), 'utf8'),
+      'the entry point start.mjs is next to server.js',
+    );
     assert.ok(fs.existsSync(path.join(STANDALONE, '.next', 'static')), 'static assets copied');
     const proto = fs.readFileSync(path.join(STANDALONE, 'proto', 'orders.proto'), 'utf8');
     assert.equal(proto, fs.readFileSync(path.join(APP_DIR, '..', 'proto', 'orders.proto'), 'utf8'));

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { log } from './log.js';
-import { MemoryStore, MongoStore } from './store.js';
+import { MemoryStore, MongoStore, redactUri } from './store.js';
 import { createOrderServer, protoPath } from './server.js';
 
 /**
@@ -41,12 +41,6 @@ function readConfig() {
     process.exit(1);
   }
   return config;
-}
-
-/** Credentials must never reach the logs: keep only scheme and host of the URI. */
-function redactUri(/** @type {string} */ uri) {
-  const m = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/]*@)?([^/?]*)/.exec(uri);
-  return m ? `${m[1]}${m[2]}` : 'mongodb://<unparseable>';
 }
 
 async function main() {
@@ -101,11 +95,7 @@ async function main() {
     }
     shuttingDown = true;
     const started = Date.now();
-    log.info('shutdown started: health NOT_SERVING, no new calls, draining in-flight calls', {
-      signal,
-      inFlight: app.inFlight(),
-      graceSeconds: config.shutdownGraceSeconds,
-    });
+    const inFlight = app.inFlight();
     app.markDraining();
 
     let finished = false;
@@ -125,6 +115,13 @@ async function main() {
     app.server.tryShutdown((err) => {
       if (err) log.warn('tryShutdown reported an error', { err });
       void finish(false);
+    });
+    // Logged once tryShutdown has closed the listener and sent GOAWAY: whoever reads this line
+    // can rely on new calls being refused.
+    log.info('shutdown started: health NOT_SERVING, no new calls, draining in-flight calls', {
+      signal,
+      inFlight,
+      graceSeconds: config.shutdownGraceSeconds,
     });
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));

@@ -107,8 +107,12 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
       if (problem) throw new RpcError(grpc.status.INVALID_ARGUMENT, problem);
       const customer = req.customer.trim();
       // Test-only hook (TEST_SLOW_CALL_MS): keeps a call in flight so tests can prove that
-      // SIGTERM drains it. Inactive unless the env var is set.
-      if (slowCallMs > 0 && customer === 'slow') await sleep(slowCallMs);
+      // SIGTERM drains it. Inactive unless the env var is set. The log line tells the tests
+      // that the call has reached the handler.
+      if (slowCallMs > 0 && customer === 'slow') {
+        log.info('slow call started', { rpc: 'CreateOrder', slowCallMs });
+        await sleep(slowCallMs);
+      }
       /** @type {import('./store.js').OrderDoc} */
       const doc = {
         _id: randomUUID(),
@@ -118,8 +122,11 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
         createdAt: new Date(),
         fulfilledAt: null,
       };
-      await store.insert(doc);
-      return toProto(doc);
+      // Idempotency key: a repeated request_id gets the order the first call created.
+      if (req.requestId) doc.requestId = req.requestId;
+      const stored = await store.insert(doc);
+      if (stored._id !== doc._id) log.info('request_id already used: returning the existing order', { requestId: doc.requestId, orderId: stored._id });
+      return toProto(stored);
     }),
     GetOrder: unary('GetOrder', async (req) => {
       const problem = validateGetOrder(req);

@@ -3,20 +3,26 @@
 //
 // Document shape in the `orders` collection (shared with integ/apps/worker):
 //   { _id: <uuid string>, customer, items: [{ sku, quantity }],
-//     status: 'PENDING' | 'FULFILLED' | 'FAILED', createdAt: Date, fulfilledAt: Date | null }
+//     status: 'PENDING' | 'FULFILLED' | 'FAILED', createdAt: Date, fulfilledAt: Date | null,
+//     requestId?: string }   (requestId: the CreateOrder idempotency key, absent when none was given)
+import { ConnectionString } from 'mongodb-connection-string-url';
 
 /**
  * @typedef {{ sku: string, quantity: number }} LineItem
  * @typedef {'PENDING' | 'FULFILLED' | 'FAILED'} Status
- * @typedef {{ _id: string, customer: string, items: LineItem[], status: Status, createdAt: Date, fulfilledAt: Date | null }} OrderDoc
+ * @typedef {{ _id: string, customer: string, items: LineItem[], status: Status, createdAt: Date, fulfilledAt: Date | null, requestId?: string }} OrderDoc
  * @typedef {{
  *   kind: string,
  *   connect(): Promise<void>,
- *   insert(doc: OrderDoc): Promise<void>,
+ *   insert(doc: OrderDoc): Promise<OrderDoc>,
  *   get(id: string): Promise<OrderDoc | null>,
  *   list(limit: number): Promise<OrderDoc[]>,
  *   close(): Promise<void>,
  * }} OrderStore
+ *
+ * insert() stores `doc` and returns it, except when `doc.requestId` is set and an order with
+ * that requestId already exists: then nothing is stored and the existing order is returned
+ * (CreateOrder idempotency).
  */
 
 export const COLLECTION = 'orders';
@@ -42,6 +48,8 @@ export class MemoryStore {
   kind = 'memory';
   /** @type {Map<string, OrderDoc>} insertion order = creation order */
   #orders = new Map();
+  /** @type {Map<string, string>} requestId -> order id */
+  #byRequestId = new Map();
   #maxOrders;
 
   constructor(maxOrders = 10_000) {
@@ -51,12 +59,19 @@ export class MemoryStore {
   async connect() {}
 
   async insert(/** @type {OrderDoc} */ doc) {
+    // Check and insert in one synchronous step, so concurrent calls cannot both insert.
+    const existingId = doc.requestId ? this.#byRequestId.get(doc.requestId) : undefined;
+    const existing = existingId === undefined ? undefined : this.#orders.get(existingId);
+    if (existing) return structuredClone(existing);
     this.#orders.set(doc._id, structuredClone(doc));
+    if (doc.requestId) this.#byRequestId.set(doc.requestId, doc._id);
     while (this.#orders.size > this.#maxOrders) {
-      const oldest = this.#orders.keys().next().value;
+      const oldest = this.#orders.values().next().value;
       if (oldest === undefined) break;
-      this.#orders.delete(oldest);
+      this.#orders.delete(oldest._id);
+      if (oldest.requestId && this.#byRequestId.get(oldest.requestId) === oldest._id) this.#byRequestId.delete(oldest.requestId);
     }
+    return structuredClone(doc);
   }
 
   async get(/** @type {string} */ id) {
@@ -72,6 +87,65 @@ export class MemoryStore {
   }
 
   async close() {}
+}
+
+/**
+ * For logs: scheme and hosts of a MongoDB connection string, never the credentials or options.
+ * The string is parsed the way the driver parses it (mongodb-connection-string-url), so a
+ * password with an unescaped '@' cannot leak into the host part: the parser (like the driver)
+ * rejects such a string, and then nothing of it is logged. An '@' after the hosts (only
+ * possible in the path) means the userinfo probably held an unescaped '@' and '/': not logged.
+ * @param {string} uri
+ */
+export function redactUri(uri) {
+  try {
+    const cs = new ConnectionString(uri);
+    if (cs.pathname.includes('@')) return 'mongodb://<unparseable>';
+    return `${cs.isSRV ? 'mongodb+srv' : 'mongodb'}://${cs.hosts.join(',')}`;
+  } catch {
+    return 'mongodb://<unparseable>';
+  }
+}
+
+/** Default server selection timeout, unless the connection string sets serverSelectionTimeoutMS. */
+export const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 5_000;
+
+/**
+ * MongoClient options. Options given to the MongoClient constructor override the same option
+ * in the URI, so a default is only added when the URI does not set it (option names in a
+ * connection string are case-insensitive).
+ * @param {string} uri
+ * @returns {import('mongodb').MongoClientOptions}
+ */
+export function mongoClientOptions(uri) {
+  /** @type {import('mongodb').MongoClientOptions} */
+  const options = { appName: 'orders-grpc-service' };
+  let uriSetsTimeout = false;
+  try {
+    uriSetsTimeout = new ConnectionString(uri).searchParams.has('serverSelectionTimeoutMS');
+  } catch {
+    // Invalid connection string: MongoClient reports it (without the credentials).
+  }
+  if (!uriSetsTimeout) options.serverSelectionTimeoutMS = DEFAULT_SERVER_SELECTION_TIMEOUT_MS;
+  return options;
+}
+
+/** Indexes created at start-up (see README "Stored document shape"). */
+export const INDEXES = Object.freeze([
+  // ListOrders: find({}).sort({ createdAt: -1, _id: -1 }); the index matches the sort exactly.
+  { key: { createdAt: -1, _id: -1 }, options: { name: 'createdAt_-1__id_-1' } },
+  // CreateOrder idempotency: at most one order per requestId. Sparse: orders without one (the
+  // field is then absent) are not indexed. Sparse rather than partial because Amazon DocumentDB
+  // supports it in every version; for a field that is either absent or a string they are the same.
+  { key: { requestId: 1 }, options: { name: 'requestId_unique', unique: true, sparse: true } },
+]);
+
+/** A duplicate-key error (E11000) caused by the requestId unique index. */
+function isDuplicateRequestId(/** @type {any} */ err) {
+  if (err?.code !== 11000) return false;
+  if (err.keyPattern) return 'requestId' in err.keyPattern;
+  if (err.keyValue) return 'requestId' in err.keyValue;
+  return /requestId/.test(String(err.message));
 }
 
 /**
@@ -103,25 +177,38 @@ export class MongoStore {
 
   async connect() {
     const { MongoClient } = await import('mongodb');
-    const client = new MongoClient(this.#uri, {
-      appName: 'orders-grpc-service',
-      serverSelectionTimeoutMS: 5_000,
-    });
+    const client = new MongoClient(this.#uri, mongoClientOptions(this.#uri));
+    /** @type {import('mongodb').Collection<OrderDoc>} */
+    let collection;
     try {
       await client.connect();
       const db = client.db(this.#dbName);
       await db.command({ ping: 1 });
-      this.#collection = db.collection(COLLECTION);
+      collection = db.collection(COLLECTION);
     } catch (err) {
       await client.close().catch(() => {});
       throw err;
     }
     this.#client = client;
-    // ListOrders sorts by createdAt. Creating the index needs the createIndex action; a
-    // least-privilege user may not have it, so failure is only a warning.
-    await this.#collection.createIndex({ createdAt: -1 }).catch((err) => {
-      this.#log.warn('could not create index on orders.createdAt (ListOrders still works, but scans)', { err });
-    });
+    await this.attach(collection);
+  }
+
+  /**
+   * Uses `collection` and creates the indexes. Called by connect(); tests call it directly.
+   * Creating an index needs the createIndex action; a least-privilege user may not have it,
+   * so a failure is only a warning.
+   * @param {import('mongodb').Collection<OrderDoc>} collection
+   */
+  async attach(collection) {
+    this.#collection = collection;
+    for (const { key, options } of INDEXES) {
+      await collection.createIndex(/** @type {any} */ (key), options).catch((err) => {
+        const impact = 'requestId' in key
+          ? 'CreateOrder request_id deduplication is then only best-effort: concurrent retries can create duplicates'
+          : 'ListOrders still works, but scans';
+        this.#log.warn(`could not create index ${options.name} on ${COLLECTION} (${impact})`, { err });
+      });
+    }
   }
 
   #coll() {
@@ -130,7 +217,24 @@ export class MongoStore {
   }
 
   async insert(/** @type {OrderDoc} */ doc) {
-    await this.#coll().insertOne(doc);
+    const coll = this.#coll();
+    if (!doc.requestId) {
+      await coll.insertOne(doc);
+      return doc;
+    }
+    // A retry usually comes after the first call completed: answer it without a failed insert.
+    const earlier = /** @type {OrderDoc | null} */ (await coll.findOne({ requestId: doc.requestId }));
+    if (earlier) return earlier;
+    try {
+      await coll.insertOne(doc);
+      return doc;
+    } catch (err) {
+      // A concurrent call with the same requestId won the race (unique index requestId_unique).
+      if (!isDuplicateRequestId(err)) throw err;
+      const winner = /** @type {OrderDoc | null} */ (await coll.findOne({ requestId: doc.requestId }));
+      if (!winner) throw err;
+      return winner;
+    }
   }
 
   async get(/** @type {string} */ id) {

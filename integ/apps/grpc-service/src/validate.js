@@ -10,13 +10,14 @@ export const LIMITS = Object.freeze({
   maxQuantity: 1000,
   defaultPageSize: 20,
   maxPageSize: 100,
+  requestIdPattern: /^[A-Za-z0-9_-]{1,100}$/,
 });
 
 /** Order ids are UUIDs from crypto.randomUUID() (RFC 4122 version 4, lower case). */
 export const ORDER_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 /**
- * @param {{ customer?: string, items?: Array<{ sku?: string, quantity?: number }> }} req
+ * @param {{ customer?: string, items?: Array<{ sku?: string, quantity?: number }>, requestId?: string, request_id?: string }} req
  * @returns {string | null}
  */
 export function validateCreateOrder(req) {
@@ -43,6 +44,10 @@ export function validateCreateOrder(req) {
     if (!Number.isInteger(q) || q < LIMITS.minQuantity || q > LIMITS.maxQuantity) {
       return `items[${i}].quantity must be between ${LIMITS.minQuantity} and ${LIMITS.maxQuantity} (got ${q})`;
     }
+  }
+  const requestId = req.requestId ?? req.request_id ?? '';
+  if (requestId !== '' && !LIMITS.requestIdPattern.test(requestId)) {
+    return `request_id must be empty (no deduplication) or 1..100 characters of letters, digits, '-' or '_' (got ${requestId.length} characters: ${JSON.stringify(requestId.slice(0, 80))})`;
   }
   return null;
 }

@@ -39,7 +39,7 @@ export async function startServer(env = {}, { waitFor = 'ready' } = {}) {
   proc.on('exit', () => live.delete(proc));
   /** @type {any[]} */
   const logs = [];
-  /** @type {Array<{ msg: string, resolve: (l: any) => void }>} */
+  /** @type {Array<{ match: (l: any) => boolean, resolve: (l: any) => void }>} */
   let waiters = [];
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr += d));
@@ -52,23 +52,34 @@ export async function startServer(env = {}, { waitFor = 'ready' } = {}) {
     }
     logs.push(entry);
     waiters = waiters.filter((w) => {
-      if (entry.msg?.startsWith(w.msg)) {
+      if (w.match(entry)) {
         w.resolve(entry);
         return false;
       }
       return true;
     });
   });
-  const exited = once(proc, 'exit').then(([code, signal]) => ({ code, signal }));
+  // 'close', not 'exit': 'close' comes after stdout and stderr have been read to the end, so
+  // every line the process wrote is in `logs` once this resolves.
+  const exited = once(proc, 'close').then(([code, signal]) => ({ code, signal }));
 
-  /** Resolves with the first log entry whose msg starts with `msg` (past or future). */
-  const waitForLog = (/** @type {string} */ msg, timeoutMs = 10_000) => {
-    const seen = logs.find((l) => l.msg?.startsWith(msg));
+  /**
+   * Resolves with the first log entry that matches (past or future): `match` is either a
+   * prefix of `msg` or a predicate on the whole entry.
+   * @param {string | ((entry: any) => boolean)} match
+   */
+  const waitForLog = (match, timeoutMs = 10_000) => {
+    const test = typeof match === 'function' ? match : (/** @type {any} */ l) => typeof l.msg === 'string' && l.msg.startsWith(match);
+    const what = typeof match === 'function' ? `a log line matching ${match}` : `log "${match}"`;
+    const seen = logs.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`timed out waiting for log "${msg}"; logs so far:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`)), timeoutMs);
-      waiters.push({ msg, resolve: (l) => (clearTimeout(t), resolve(l)) });
-      exited.then(({ code }) => reject(new Error(`server exited (code ${code}) before logging "${msg}":\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`)));
+      const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}; logs so far:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`)), timeoutMs);
+      waiters.push({ match: test, resolve: (l) => (clearTimeout(t), resolve(l)) });
+      exited.then(({ code }) => {
+        clearTimeout(t);
+        reject(new Error(`server exited (code ${code}) before logging ${what}:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`));
+      });
     });
   };
 

@@ -45,3 +45,38 @@ test('orders are stored in MongoDB and survive a restart', { skip }, async () =>
     await mongo.close();
   }
 });
+
+test('request_id deduplicates CreateOrder in MongoDB (unique sparse index), also under concurrency', { skip }, async () => {
+  const { MongoClient } = await import('mongodb');
+  const database = process.env.MONGODB_TEST_DATABASE ?? `orders_test_${crypto.randomUUID().slice(0, 8)}`;
+  const mongo = new MongoClient(/** @type {string} */ (uri));
+  try {
+    const srv = await startServer({ MONGODB_URI: /** @type {string} */ (uri), MONGODB_DATABASE: database }, { waitFor: 'ready' });
+    const orders = ordersClient(srv.target);
+    const req = { customer: 'Idem Mongo', items: [{ sku: 'M-2', quantity: 1 }], requestId: `mongo-${crypto.randomUUID()}` };
+    const first = await call(orders, 'CreateOrder', req);
+    assert.deepEqual(await call(orders, 'CreateOrder', req), first);
+    const key2 = `mongo-${crypto.randomUUID()}`;
+    const burst = await Promise.all(Array.from({ length: 8 }, () => call(orders, 'CreateOrder', { ...req, requestId: key2 })));
+    assert.equal(new Set(burst.map((o) => o.id)).size, 1);
+    const a = await call(orders, 'CreateOrder', { ...req, requestId: '' });
+    const b = await call(orders, 'CreateOrder', { ...req, requestId: '' });
+    assert.notEqual(a.id, b.id);
+    orders.close();
+    assert.equal((await srv.stop()).code, 0);
+
+    const coll = mongo.db(database).collection('orders');
+    assert.equal((await coll.findOne({ _id: /** @type {any} */ (first.id) }))?.requestId, req.requestId);
+    assert.equal(await coll.countDocuments({ requestId: key2 }), 1);
+    assert.equal((await coll.findOne({ _id: /** @type {any} */ (a.id) }))?.requestId, undefined, 'no requestId field without a key');
+    const indexes = await coll.indexes();
+    const unique = indexes.find((i) => i.name === 'requestId_unique');
+    assert.deepEqual(unique?.key, { requestId: 1 });
+    assert.equal(unique?.unique, true);
+    assert.equal(unique?.sparse, true);
+    assert.deepEqual(indexes.find((i) => i.name === 'createdAt_-1__id_-1')?.key, { createdAt: -1, _id: -1 });
+  } finally {
+    if (!process.env.MONGODB_TEST_DATABASE) await mongo.db(database).dropDatabase().catch(() => {});
+    await mongo.close();
+  }
+});

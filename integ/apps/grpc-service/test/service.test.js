@@ -57,6 +57,26 @@ test('ListOrders default page size is 20', async () => {
   assert.equal((await call(orders, 'ListOrders', { pageSize: 100 })).orders.length >= 24, true);
 });
 
+test('CreateOrder with a request_id already used returns the existing order', async () => {
+  const requestId = `form-${crypto.randomUUID()}`;
+  const req = { customer: 'Idem Potent', items: [{ sku: 'IDEM-1', quantity: 1 }], requestId };
+  const first = await call(orders, 'CreateOrder', req);
+  const retry = await call(orders, 'CreateOrder', req);
+  assert.deepEqual(retry, first, 'same order (same id and createdAt), not a new one');
+  // Concurrent retries with a new key: still one order.
+  const key2 = `form_${crypto.randomUUID()}`;
+  const burst = await Promise.all(Array.from({ length: 5 }, () => call(orders, 'CreateOrder', { ...req, requestId: key2 })));
+  assert.equal(new Set(burst.map((o) => o.id)).size, 1, 'one order for five concurrent calls with the same request_id');
+  assert.notEqual(burst[0].id, first.id, 'another request_id is another order');
+  // An empty request_id means no deduplication.
+  const a = await call(orders, 'CreateOrder', { ...req, requestId: '' });
+  const b = await call(orders, 'CreateOrder', { customer: req.customer, items: req.items });
+  assert.notEqual(a.id, b.id);
+  const listed = (await call(orders, 'ListOrders', { pageSize: 100 })).orders.filter((/** @type {any} */ o) => o.customer === 'Idem Potent');
+  assert.equal(listed.length, 4, 'first, burst, and the two without a request_id');
+  await srv.waitForLog((l) => l.msg === 'request_id already used: returning the existing order' && l.orderId === first.id);
+});
+
 test('health service reports SERVING for "" and orders.v1.OrderService', async () => {
   assert.equal((await call(health, 'Check', { service: '' })).status, 'SERVING');
   assert.equal((await call(health, 'Check', { service: 'orders.v1.OrderService' })).status, 'SERVING');
@@ -74,6 +94,8 @@ test('malformed requests get INVALID_ARGUMENT with a clear message', async () =>
     ['ListOrders', { pageSize: -3 }, /page_size must be between 1 and 100.*got -3/],
     ['GetOrder', { id: 'order-42' }, /id must be a lower-case UUID \(got "order-42"\)/],
     ['GetOrder', { id: '' }, /id must not be empty/],
+    ['CreateOrder', { customer: 'c', items: [{ sku: 'A', quantity: 1 }], requestId: 'has space' }, /request_id must be empty \(no deduplication\) or 1\.\.100 characters of letters, digits, '-' or '_' \(got 9 characters: "has space"\)/],
+    ['CreateOrder', { customer: 'c', items: [{ sku: 'A', quantity: 1 }], requestId: 'x'.repeat(101) }, /request_id must be .*1\.\.100 characters.*got 101 characters/],
   ];
   for (const [method, req, pattern] of cases) {
     const err = await expectStatus(call(orders, /** @type {string} */ (method), /** @type {object} */ (req)), grpc.status.INVALID_ARGUMENT);
@@ -90,10 +112,10 @@ test('unknown ids get NOT_FOUND naming the id', async () => {
 test('one structured access-log line per call', async () => {
   const id = crypto.randomUUID();
   await expectStatus(call(orders, 'GetOrder', { id }), grpc.status.NOT_FOUND);
-  const entry = await srv.waitForLog('rpc');
-  assert.equal(typeof entry.time, 'string');
-  const notFound = srv.logs.find((l) => l.msg === 'rpc' && l.code === 'NOT_FOUND' && l.message === `order ${id} not found`);
-  assert.ok(notFound, 'expected an access-log line for the NOT_FOUND call');
+  // The reply can arrive before the log line has been read from the child's stdout: wait for
+  // this call's line exactly (earlier calls logged other 'rpc' lines).
+  const notFound = await srv.waitForLog((l) => l.msg === 'rpc' && l.code === 'NOT_FOUND' && l.message === `order ${id} not found`);
+  assert.equal(typeof notFound.time, 'string');
   assert.equal(notFound.rpc, 'GetOrder');
   assert.equal(typeof notFound.durationMs, 'number');
 });

@@ -4,7 +4,6 @@
 // before it completes, so a call is guaranteed to be in flight when the signal arrives.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, ordersClient, healthClient, call, expectStatus, grpc } from './helpers.js';
 
 const slowOrder = { customer: 'slow', items: [{ sku: 'SLOW-1', quantity: 1 }] };
@@ -18,6 +17,8 @@ test('SIGTERM drains an in-flight call, refuses new calls, reports NOT_SERVING, 
   const watch = health.Watch({ service: 'orders.v1.OrderService' });
   /** @type {string[]} */
   const watched = [];
+  /** @type {Promise<void>} */
+  const firstWatchData = new Promise((resolve) => watch.once('data', () => resolve()));
   watch.on('data', (/** @type {any} */ m) => watched.push(m.status));
   const watchEnded = new Promise((resolve) => {
     watch.on('end', () => resolve('end'));
@@ -26,15 +27,18 @@ test('SIGTERM drains an in-flight call, refuses new calls, reports NOT_SERVING, 
 
   const started = Date.now();
   const inFlight = call(orders, 'CreateOrder', slowOrder, 10_000);
-  await sleep(300); // the call has reached the server and is sleeping
+  // Signal only once the server has both: the Watch stream (its first message has arrived)
+  // and the slow call (its handler has logged that it started sleeping).
+  await Promise.race([firstWatchData, watchEnded.then((r) => assert.fail(`Watch ended before its first message: ${r}`))]);
+  await srv.waitForLog('slow call started');
   srv.proc.kill('SIGTERM');
   const shutdownLog = await srv.waitForLog('shutdown started');
   assert.equal(shutdownLog.inFlight, 1, 'the slow call is counted as in flight');
 
   // New calls are refused, on the existing channel and on a fresh connection.
   const fresh = ordersClient(srv.target);
-  await expectStatus(call(fresh, 'ListOrders', {}, 2_000), grpc.status.UNAVAILABLE);
-  await expectStatus(call(orders, 'ListOrders', {}, 2_000), grpc.status.UNAVAILABLE);
+  await expectStatus(call(fresh, 'ListOrders', {}, 5_000), grpc.status.UNAVAILABLE);
+  await expectStatus(call(orders, 'ListOrders', {}, 5_000), grpc.status.UNAVAILABLE);
   fresh.close();
 
   // The in-flight call completes normally.
@@ -65,13 +69,14 @@ test('calls still running after SHUTDOWN_GRACE_SECONDS are cancelled and the pro
     () => 'OK',
     (/** @type {any} */ e) => grpc.status[e.code],
   );
-  await sleep(300);
+  await srv.waitForLog('slow call started');
   const t0 = Date.now();
   srv.proc.kill('SIGTERM');
   const { code } = await srv.exited;
   const elapsed = Date.now() - t0;
   assert.equal(code, 0);
-  assert.ok(elapsed >= 900 && elapsed < 5_000, `exited after the 1 s grace period (took ${elapsed} ms)`);
+  // Upper bound: well below the 20 s the call would take; generous for a loaded machine.
+  assert.ok(elapsed >= 900 && elapsed < 10_000, `exited after the 1 s grace period (took ${elapsed} ms)`);
   assert.notEqual(await inFlight, 'OK', 'the call did not complete');
   assert.equal(srv.logs.find((l) => l.msg === 'shutdown complete')?.forced, true);
   orders.close();
@@ -96,8 +101,13 @@ test('invalid configuration fails fast with a clear message', async () => {
 });
 
 test('health reports NOT_SERVING (and calls UNAVAILABLE) while the database is unreachable', async () => {
-  // Nothing listens on port 9 (discard): the driver cannot select a server.
-  const srv = await startServer({ MONGODB_URI: 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&directConnection=true' }, { waitFor: 'database connection failed' });
+  // Nothing listens on port 9 (discard): the driver cannot select a server. The URI's
+  // serverSelectionTimeoutMS=300 keeps this fast (store.test.js checks that it wins over the
+  // service's default). The password (percent-encoded "s3cr@t/pw") must not reach the logs.
+  const srv = await startServer(
+    { MONGODB_URI: 'mongodb://app:s3cr%40t%2Fpw@127.0.0.1:9/?serverSelectionTimeoutMS=300&directConnection=true' },
+    { waitFor: 'database connection failed' },
+  );
   const health = healthClient(srv.target);
   const orders = ordersClient(srv.target);
   assert.equal((await call(health, 'Check', { service: '' })).status, 'NOT_SERVING');
@@ -105,8 +115,21 @@ test('health reports NOT_SERVING (and calls UNAVAILABLE) while the database is u
   assert.match(err.details, /database is not connected yet/);
   const line = srv.logs.find((l) => l.msg === 'using MongoDB');
   assert.equal(line?.uri, 'mongodb://127.0.0.1:9', 'logs the host, never credentials or options');
+  const failed = srv.logs.find((l) => l.msg.startsWith('database connection failed'));
+  assert.equal(failed?.err?.name, 'MongoServerSelectionError');
   health.close();
   orders.close();
   const { code } = await srv.stop();
   assert.equal(code, 0);
+  const output = srv.logs.map((l) => JSON.stringify(l)).join('\n') + srv.stderr;
+  assert.doesNotMatch(output, /s3cr|%40t|t%2Fpw/, 'no part of the password is logged');
+});
+
+test('a password with an unescaped "@" is not logged, not even in part', async () => {
+  const srv = await startServer({ MONGODB_URI: 'mongodb://app:s3cr@t@127.0.0.1:9/?serverSelectionTimeoutMS=300' }, { waitFor: 'database connection failed' });
+  const { code } = await srv.stop();
+  assert.equal(code, 0);
+  assert.equal(srv.logs.find((l) => l.msg === 'using MongoDB')?.uri, 'mongodb://<unparseable>');
+  const output = srv.logs.map((l) => JSON.stringify(l)).join('\n') + srv.stderr;
+  assert.doesNotMatch(output, /s3cr|t@127/, 'no part of the password is logged');
 });

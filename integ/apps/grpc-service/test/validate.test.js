@@ -34,6 +34,19 @@ test('validateCreateOrder rejects malformed requests with a clear reason', () =>
   }
 });
 
+test('validateCreateOrder: request_id is optional, else 1..100 of [A-Za-z0-9_-]', () => {
+  for (const requestId of ['', undefined, 'a', 'x'.repeat(100), crypto.randomUUID(), 'form_42-A']) {
+    assert.equal(validateCreateOrder({ customer: 'c', items: [item], requestId }), null, String(requestId));
+  }
+  assert.equal(validateCreateOrder({ customer: 'c', items: [item], request_id: 'snake_case-ok' }), null);
+  for (const [requestId, got] of [['x'.repeat(101), /got 101 characters/], ['has space', /got 9 characters: "has space"/], ['a.b', /"a\.b"/], ['naïve', /"naïve"/], ['a/b', /"a\/b"/]]) {
+    const msg = validateCreateOrder({ customer: 'c', items: [item], requestId: /** @type {string} */ (requestId) });
+    assert.ok(msg, String(requestId));
+    assert.match(msg, /^request_id must be empty \(no deduplication\) or 1\.\.100 characters of letters, digits, '-' or '_'/);
+    assert.match(msg, /** @type {RegExp} */ (got));
+  }
+});
+
 test('validateGetOrder wants a UUID', () => {
   assert.equal(validateGetOrder({ id: crypto.randomUUID() }), null);
   assert.match(validateGetOrder({ id: '' }) ?? '', /id must not be empty/);

@@ -34,9 +34,10 @@ export const DEFAULTS = Object.freeze({
   VISIBILITY_EXTENSION_SECONDS: 60,
   HEARTBEAT_INTERVAL_SECONDS: 20,
   PROCESSING_TIME_MS: 20,
-  SHUTDOWN_GRACE_SECONDS: 25,
+  // 20 s + the bounded shutdown steps fit ECS's default 30 s stopTimeout (README "Shutdown time budget").
+  SHUTDOWN_GRACE_SECONDS: 20,
   RETRY_BACKOFF_SECONDS: 5,
-  POISON_VISIBILITY_SECONDS: 0,
+  POISON_VISIBILITY_SECONDS: 1,
   PROTECTION_EXPIRES_MINUTES: 60,
   PROTECTION_RELEASE_DELAY_SECONDS: 10,
   HEARTBEAT_FILE: '/tmp/worker-heartbeat',
@@ -103,7 +104,9 @@ export function readConfig(env = process.env) {
   const processingTimeMs = int('PROCESSING_TIME_MS', 0, 900_000, 'simulated work per message');
   const shutdownGraceSeconds = int('SHUTDOWN_GRACE_SECONDS', 0, 3600, 'time to finish held messages after SIGTERM');
   const retryBackoffSeconds = int('RETRY_BACKOFF_SECONDS', 0, 900, 'base delay before a failed message is retried; doubles per receive');
-  const poisonVisibilitySeconds = int('POISON_VISIBILITY_SECONDS', 0, 43200, 'visibility set on unparseable or unknown messages');
+  // At least 1 s: with 0, a queue without a redrive policy would hand a poison message straight
+  // back, and the worker would loop on it as fast as it can receive.
+  const poisonVisibilitySeconds = int('POISON_VISIBILITY_SECONDS', 1, 43200, 'visibility set on unparseable or unknown messages');
   const ecsAgentUri = url('ECS_AGENT_URI', str('ECS_AGENT_URI'));
   const protectionExpiresMinutes = int('PROTECTION_EXPIRES_MINUTES', 1, 2880, 'ECS scale-in protection ExpiresInMinutes');
   const protectionReleaseDelaySeconds = int('PROTECTION_RELEASE_DELAY_SECONDS', 0, 3600, 'idle time before scale-in protection is released');

@@ -6,14 +6,8 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { readConfig } from './config.js';
 import { log } from './log.js';
 import { TaskProtection } from './protection.js';
-import { MongoFulfilment, NoDatabase } from './store.js';
-import { Worker } from './worker.js';
-
-/** Credentials must never reach the logs: keep only scheme and host of the URI. */
-function redactUri(/** @type {string} */ uri) {
-  const m = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/]*@)?([^/?]*)/.exec(uri);
-  return m ? `${m[1]}${m[2]}` : 'mongodb://<unparseable>';
-}
+import { MongoFulfilment, NoDatabase, redactUri } from './store.js';
+import { SHUTDOWN_CALL_TIMEOUT_MS, timeoutSignal, Worker, withTimeout } from './worker.js';
 
 async function main() {
   const { config, errors } = readConfig(process.env);
@@ -92,11 +86,18 @@ async function main() {
   }
 
   if (!stopping) {
-    await checkQueue(sqs, config);
+    await checkQueue(sqs, config, startup.signal);
     await worker.run();
   }
   await stopped;
-  await store.close().catch((err) => log.warn('error closing the database client', { err }));
+  // Bounded like the other shutdown steps (README "Shutdown time budget").
+  const closeDeadline = timeoutSignal(SHUTDOWN_CALL_TIMEOUT_MS);
+  const closeTimedOut = await withTimeout(
+    store.close().catch((err) => log.warn('error closing the database client', { err })),
+    closeDeadline.signal,
+  );
+  closeDeadline.clear();
+  if (closeTimedOut) log.warn('closing the database client timed out; exiting anyway', { timeoutMs: SHUTDOWN_CALL_TIMEOUT_MS });
   if (recordFd !== undefined) closeSync(recordFd);
   sqs.destroy();
   process.exit(0);
@@ -107,10 +108,11 @@ async function main() {
  * whether a redrive policy (DLQ) exists for messages that can never be processed.
  * @param {SQSClient} sqs
  * @param {import('./config.js').Config} config
+ * @param {AbortSignal} signal aborted by SIGTERM/SIGINT
  */
-async function checkQueue(sqs, config) {
+async function checkQueue(sqs, config, signal) {
   try {
-    const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }));
+    const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: config.queueUrl, AttributeNames: ['VisibilityTimeout', 'RedrivePolicy'] }), { abortSignal: signal });
     const visibility = Number(a.VisibilityTimeout);
     // Heartbeats run on a 1 s tick, so the first one can come up to a second late.
     if (visibility && config.heartbeatIntervalSeconds + 1 >= visibility) {
@@ -124,6 +126,7 @@ async function checkQueue(sqs, config) {
     }
     log.info('queue checked', { visibilityTimeout: visibility, redrivePolicy: a.RedrivePolicy ? JSON.parse(a.RedrivePolicy) : null });
   } catch (err) {
+    if (signal.aborted) return;
     log.warn('could not read the queue attributes (sqs:GetQueueAttributes); continuing', { err });
   }
 }

@@ -26,6 +26,8 @@ export class TaskProtection {
   #releaseTimer;
   /** @type {NodeJS.Timeout | undefined} */
   #retryTimer;
+  /** set by releaseNow(): no more requests from the background sync */
+  #closed = false;
 
   /**
    * @param {{ agentUri: string | undefined, expiresMinutes: number, releaseDelaySeconds: number, log: typeof import('./log.js').log }} opts
@@ -61,16 +63,28 @@ export class TaskProtection {
     this.#releaseTimer.unref();
   }
 
-  /** Shutdown: release now (no debounce, no back-off), and wait for the request. */
-  async releaseNow() {
+  /**
+   * Shutdown: release now (no debounce, no back-off) and wait for the answer, all within
+   * `timeoutMs` (a request still under way counts against it).
+   * @param {number} [timeoutMs]
+   */
+  async releaseNow(timeoutMs = REQUEST_TIMEOUT_MS) {
     if (!this.#url) return;
+    const deadline = Date.now() + timeoutMs;
+    this.#closed = true;
     clearTimeout(this.#releaseTimer);
     clearTimeout(this.#retryTimer);
     this.#releaseTimer = undefined;
     this.#desired = false;
-    await this.#syncing;
-    if (this.#current) {
-      await this.#put(false);
+    if (this.#syncing) {
+      /** @type {NodeJS.Timeout | undefined} */
+      let timer;
+      await Promise.race([this.#syncing, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      clearTimeout(timer);
+    }
+    // Also when an enable request is still unanswered: the agent may have applied it.
+    if (this.#current || this.#syncing) {
+      await this.#put(false, Math.max(1, deadline - Date.now()));
       this.#current = false;
     }
   }
@@ -84,6 +98,7 @@ export class TaskProtection {
 
   async #sync() {
     for (;;) {
+      if (this.#closed) return;
       const want = this.#desired;
       const renew = want && this.#current && Date.now() >= this.#renewAt;
       if (want === this.#current && !renew) return;
@@ -103,15 +118,15 @@ export class TaskProtection {
     }
   }
 
-  /** @param {boolean} enable @returns {Promise<boolean>} */
-  async #put(enable) {
+  /** @param {boolean} enable @param {number} [timeoutMs] @returns {Promise<boolean>} */
+  async #put(enable, timeoutMs = REQUEST_TIMEOUT_MS) {
     const body = enable ? { ProtectionEnabled: true, ExpiresInMinutes: this.#expiresMinutes } : { ProtectionEnabled: false };
     try {
       const res = await fetch(/** @type {string} */ (this.#url), {
         method: 'PUT',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await res.text();
       /** @type {any} */
@@ -132,7 +147,7 @@ export class TaskProtection {
       });
       return true;
     } catch (err) {
-      this.#log.warn('scale-in protection request failed', { request: body, err });
+      this.#log.warn('scale-in protection request failed', { request: body, timeoutMs, err });
       return false;
     }
   }

@@ -1,6 +1,25 @@
 // @ts-check
 // Marks orders FULFILLED in MongoDB (collection `orders`, documents keyed by the order id;
 // the shape is shared with integ/apps/grpc-service). Without MONGODB_URI the write is skipped.
+import { ConnectionString } from 'mongodb-connection-string-url';
+
+/**
+ * For logs: scheme and hosts of a MongoDB connection string, never the credentials or options.
+ * The string is parsed the way the driver parses it (mongodb-connection-string-url), so a
+ * password with an unescaped '@' cannot leak into the host part: the parser (like the driver)
+ * rejects such a string, and then nothing of it is logged. An '@' after the hosts (only
+ * possible in the path) means the userinfo probably held an unescaped '@' and '/': not logged.
+ * @param {string} uri
+ */
+export function redactUri(uri) {
+  try {
+    const cs = new ConnectionString(uri);
+    if (cs.pathname.includes('@')) return 'mongodb://<unparseable>';
+    return `${cs.isSRV ? 'mongodb+srv' : 'mongodb'}://${cs.hosts.join(',')}`;
+  } catch {
+    return 'mongodb://<unparseable>';
+  }
+}
 
 /** The order is not in the database (yet): retried later, then dead-lettered. */
 export class OrderNotFoundError extends Error {
@@ -23,6 +42,26 @@ export class NoDatabase {
   async close() {}
 }
 
+/**
+ * MongoClient options. Options given to the MongoClient constructor override the same option
+ * in the URI, so the 5 s server selection timeout is only added when the URI does not set
+ * serverSelectionTimeoutMS (option names in a connection string are case-insensitive).
+ * @param {string} uri
+ * @returns {import('mongodb').MongoClientOptions}
+ */
+export function mongoClientOptions(uri) {
+  /** @type {import('mongodb').MongoClientOptions} */
+  const options = { appName: 'orders-worker' };
+  let uriSetsTimeout = false;
+  try {
+    uriSetsTimeout = new ConnectionString(uri).searchParams.has('serverSelectionTimeoutMS');
+  } catch {
+    // Invalid connection string: MongoClient reports it (without the credentials).
+  }
+  if (!uriSetsTimeout) options.serverSelectionTimeoutMS = 5_000;
+  return options;
+}
+
 /** @implements {FulfilmentStore} */
 export class MongoFulfilment {
   kind = 'mongodb';
@@ -41,7 +80,7 @@ export class MongoFulfilment {
 
   async connect() {
     const { MongoClient } = await import('mongodb');
-    const client = new MongoClient(this.#uri, { appName: 'orders-worker', serverSelectionTimeoutMS: 5_000 });
+    const client = new MongoClient(this.#uri, mongoClientOptions(this.#uri));
     try {
       await client.connect();
       await client.db(this.#dbName).command({ ping: 1 });

@@ -12,6 +12,41 @@ import {
 import { parseJob, PoisonMessageError } from './job.js';
 
 /**
+ * Like AbortSignal.timeout(ms), but its timer keeps the process alive until it fires or
+ * clear() is called (AbortSignal.timeout's timer does not), and the reason is a TimeoutError.
+ * @param {number} ms
+ */
+export function timeoutSignal(ms) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError')), ms);
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/**
+ * Waits for `promise`, but no longer than until `signal` aborts. Resolves true on timeout.
+ * @param {Promise<unknown>} promise
+ * @param {AbortSignal} signal
+ * @returns {Promise<boolean>}
+ */
+export function withTimeout(promise, signal) {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const onAbort = () => resolve(true);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      },
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(false);
+      },
+    );
+  });
+}
+
+/**
  * @typedef {import('@aws-sdk/client-sqs').Message} Message
  * @typedef {{
  *   message: Message,
@@ -26,6 +61,11 @@ import { parseJob, PoisonMessageError } from './job.js';
 
 const TICK_MS = 1_000;
 const DELETE_FLUSH_MS = 10;
+/** Time limit for each SQS call made during shutdown (see README "Shutdown time budget"). */
+export const SHUTDOWN_CALL_TIMEOUT_MS = 2_000;
+
+/** Back-off after failed ReceiveMessage calls: 0.5 s, 1 s, 2 s, ... at most 20 s. */
+const receiveBackoffMs = (/** @type {number} */ failures) => Math.min(20_000, 250 * 2 ** Math.min(failures, 7));
 
 export class Worker {
   #cfg;
@@ -42,7 +82,7 @@ export class Worker {
   #lastPollStartedAt = 0;
   #stopping = false;
   #abort = new AbortController();
-  /** @type {Array<() => void>} */
+  /** @type {Array<(slots: number) => void>} pollers waiting for free slots, first come first served */
   #slotWaiters = [];
   /** @type {Held[]} */
   #pendingDeletes = [];
@@ -55,6 +95,7 @@ export class Worker {
   /** @type {(() => void) | undefined} */
   #onDrained;
   #stats = { received: 0, processed: 0, deleted: 0, poison: 0, failed: 0, heartbeats: 0 };
+  #receiveBackoffMs;
 
   /**
    * @param {{
@@ -64,9 +105,11 @@ export class Worker {
    *   protection: import('./protection.js').TaskProtection,
    *   log: typeof import('./log.js').log,
    *   recorder?: (messageId: string, orderId: string) => void,
-   * }} deps
+   *   receiveBackoffMs?: (failures: number) => number,
+   * }} deps  (receiveBackoffMs: for tests)
    */
-  constructor({ config, sqs, store, protection, log, recorder }) {
+  constructor({ config, sqs, store, protection, log, recorder, receiveBackoffMs: backoff = receiveBackoffMs }) {
+    this.#receiveBackoffMs = backoff;
     this.#cfg = config;
     this.#sqs = sqs;
     this.#store = store;
@@ -121,10 +164,13 @@ export class Worker {
     let failures = 0;
     while (!this.#stopping) {
       this.touchHeartbeat();
-      await this.#waitForSlot();
-      if (this.#stopping) break;
-      const n = Math.min(this.#cfg.batchSize, this.#cfg.maxConcurrency - this.#held.size - this.#reserved);
-      this.#reserved += n;
+      // Slots are reserved for this poller before it resumes (see #reserveSlots), so
+      // concurrent pollers can never ask for more than MAX_CONCURRENCY messages in total.
+      const n = await this.#reserveSlots();
+      if (this.#stopping || n <= 0) {
+        this.#releaseSlots(n);
+        continue;
+      }
       this.#lastPollStartedAt = Date.now();
       /** @type {Message[]} */
       let messages = [];
@@ -143,31 +189,64 @@ export class Worker {
         messages = res.Messages ?? [];
         failures = 0;
       } catch (err) {
+        this.#releaseSlots(n);
         if (this.#stopping) break;
         failures++;
-        const backoffMs = Math.min(20_000, 250 * 2 ** Math.min(failures, 7));
+        const backoffMs = this.#receiveBackoffMs(failures);
         this.#log.error('ReceiveMessage failed, backing off', { poller, retryInMs: backoffMs, err });
-        await sleep(backoffMs).catch(() => {});
+        // Aborted by stop(): SIGTERM does not wait for the back-off.
+        await sleep(backoffMs, undefined, { signal: this.#abort.signal }).catch(() => {});
         continue;
-      } finally {
-        this.#reserved -= n;
       }
       if (messages.length > 0) {
         this.#log.debug('received messages', { poller, count: messages.length, held: this.#held.size + messages.length });
       }
       // Messages that arrive while stopping are still taken: shutdown finishes or releases them.
+      // The reservation becomes the held messages in the same synchronous step.
+      this.#reserved -= n;
       for (const m of messages) this.#take(m);
+      // Fewer messages than reserved (or a duplicate): the rest of the slots are free again.
+      this.#wakeSlotWaiters();
     }
   }
 
-  #waitForSlot() {
-    if (this.#stopping || this.#held.size + this.#reserved < this.#cfg.maxConcurrency) return Promise.resolve();
-    return new Promise((resolve) => this.#slotWaiters.push(() => resolve(undefined)));
+  /** Free slots (not held, not reserved by a ReceiveMessage call). */
+  #freeSlots() {
+    return this.#cfg.maxConcurrency - this.#held.size - this.#reserved;
   }
 
+  /**
+   * Reserves up to BATCH_SIZE free slots, waiting until at least one is free. Resolves with the
+   * number reserved (0 only when stopping).
+   * @returns {Promise<number>}
+   */
+  #reserveSlots() {
+    if (this.#stopping) return Promise.resolve(0);
+    if (this.#slotWaiters.length === 0 && this.#freeSlots() > 0) return Promise.resolve(this.#reserve());
+    return new Promise((resolve) => this.#slotWaiters.push(resolve));
+  }
+
+  #reserve() {
+    const n = Math.min(this.#cfg.batchSize, this.#freeSlots());
+    if (n > 0) this.#reserved += n;
+    return Math.max(0, n);
+  }
+
+  /** @param {number} n */
+  #releaseSlots(n) {
+    if (n <= 0) return;
+    this.#reserved -= n;
+    this.#wakeSlotWaiters();
+  }
+
+  /**
+   * Hands free slots to waiting pollers, a batch each, as long as there are free slots: a
+   * freed slot wakes one poller, not all of them. Stopping wakes all of them with 0.
+   */
   #wakeSlotWaiters() {
-    while (this.#slotWaiters.length > 0 && (this.#stopping || this.#held.size + this.#reserved < this.#cfg.maxConcurrency)) {
-      /** @type {() => void} */ (this.#slotWaiters.shift())();
+    while (this.#slotWaiters.length > 0 && (this.#stopping || this.#freeSlots() > 0)) {
+      const wake = /** @type {(slots: number) => void} */ (this.#slotWaiters.shift());
+      wake(this.#stopping ? 0 : this.#reserve());
     }
   }
 
@@ -367,35 +446,65 @@ export class Worker {
     }));
     this.#onDrained = undefined;
 
+    // Each step below has a short time limit (SHUTDOWN_CALL_TIMEOUT_MS), so that SIGTERM to
+    // exit fits the ECS stop timeout: see README "Shutdown time budget".
     let released = 0;
+    const deadline = timeoutSignal(SHUTDOWN_CALL_TIMEOUT_MS);
+    /** @type {Held[]} */
+    let unfinished = [];
+    /** @type {Set<Held[]>} hand-back batches without an answer yet */
+    const unanswered = new Set();
+    /** @type {Promise<void>[]} */
+    const handBacks = [];
     if (!drained) {
-      // Deletes already under way finish; messages still processing go back to the queue.
+      // Deletes already under way finish; messages still processing go back to the queue,
+      // all batches at once.
       this.#flushDeletes();
-      const unfinished = [...this.#held.values()].filter((h) => h.state === 'processing');
+      unfinished = [...this.#held.values()].filter((h) => h.state === 'processing');
       for (let i = 0; i < unfinished.length; i += 10) {
         const batch = unfinished.slice(i, i + 10);
-        try {
-          const res = await this.#sqs.send(
-            new ChangeMessageVisibilityBatchCommand({
-              QueueUrl: this.#cfg.queueUrl,
-              Entries: batch.map((h, j) => ({ Id: `m${j}`, ReceiptHandle: h.receiptHandle, VisibilityTimeout: 0 })),
-            }),
-          );
-          released += res.Successful?.length ?? 0;
-          for (const f of res.Failed ?? []) this.#log.warn('could not release a message (it reappears after its visibility timeout)', { messageId: batch[Number(f.Id?.slice(1))]?.id, code: f.Code });
-        } catch (err) {
-          this.#log.warn('could not release messages (they reappear after their visibility timeout)', { messageIds: batch.map((h) => h.id), err });
-        }
+        unanswered.add(batch);
+        const entries = batch.map((h, j) => ({ Id: `m${j}`, ReceiptHandle: h.receiptHandle, VisibilityTimeout: 0 }));
+        handBacks.push(
+          this.#sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: this.#cfg.queueUrl, Entries: entries }), { abortSignal: deadline.signal }).then(
+            (res) => {
+              unanswered.delete(batch);
+              released += res.Successful?.length ?? 0;
+              for (const f of res.Failed ?? []) this.#log.warn('could not release a message (it reappears after its visibility timeout)', { messageId: batch[Number(f.Id?.slice(1))]?.id, code: f.Code });
+            },
+            (err) => {
+              if (deadline.signal.aborted) return; // reported below
+              unanswered.delete(batch);
+              this.#log.warn('could not release messages (they reappear after their visibility timeout)', { messageIds: batch.map((h) => h.id), err });
+            },
+          ),
+        );
       }
+    }
+    // Wait for the hand-backs and for deletes still in flight, within the same time limit.
+    const timedOut = await withTimeout(Promise.allSettled([...handBacks, ...this.#deletesInFlight]), deadline.signal);
+    deadline.clear();
+    if (unanswered.size > 0) {
+      this.#log.warn('could not release messages in time (they reappear after their visibility timeout)', {
+        messageIds: [...unanswered].flat().map((h) => h.id),
+        timeoutMs: SHUTDOWN_CALL_TIMEOUT_MS,
+      });
+    }
+    if (timedOut && this.#deletesInFlight.size > 0) {
+      this.#log.warn('DeleteMessageBatch calls unfinished at shutdown: those messages may be delivered again (processing is idempotent)', {
+        calls: this.#deletesInFlight.size,
+        timeoutMs: SHUTDOWN_CALL_TIMEOUT_MS,
+      });
+    }
+    if (!drained) {
       this.#log.warn('grace period over: unfinished messages made visible again for another worker', {
         released,
         messageIds: unfinished.map((h) => h.id),
       });
       for (const h of unfinished) this.#held.delete(h.id);
     }
-    await Promise.allSettled([...this.#deletesInFlight]);
     clearInterval(this.#ticker);
-    await this.#protection.releaseNow();
+    await this.#protection.releaseNow(SHUTDOWN_CALL_TIMEOUT_MS);
     this.#log.info('shutdown complete', { drained, released, durationMs: Date.now() - started, ...this.stats });
     return { drained, released };
   }

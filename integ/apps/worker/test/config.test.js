@@ -4,6 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readConfig, DEFAULTS } from '../src/config.js';
 import { parseJob, PoisonMessageError } from '../src/job.js';
+import { mongoClientOptions, redactUri } from '../src/store.js';
 import { startWorker } from './helpers.js';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-jobs';
@@ -16,7 +17,8 @@ test('defaults apply and the region is derived from the queue URL', () => {
   assert.equal(config.batchSize, DEFAULTS.BATCH_SIZE);
   assert.equal(config.maxConcurrency, 10);
   assert.equal(config.waitTimeSeconds, 20);
-  assert.equal(config.shutdownGraceSeconds, 25);
+  assert.equal(config.shutdownGraceSeconds, 20, 'fits the ECS default stopTimeout of 30 s with the shutdown steps');
+  assert.equal(config.poisonVisibilitySeconds, 1);
   assert.equal(config.mongodbDatabase, 'orders');
   assert.equal(config.mongodbUri, undefined);
   assert.equal(config.ecsAgentUri, undefined);
@@ -36,6 +38,7 @@ test('every invalid value is reported, each with its allowed range', () => {
     PROTECTION_EXPIRES_MINUTES: '5000',
     ECS_AGENT_URI: 'not a url',
     SQS_ENDPOINT: 'ftp://example.com',
+    POISON_VISIBILITY_SECONDS: '0',
   });
   assert.ok(errors);
   const text = errors.join('\n');
@@ -47,7 +50,8 @@ test('every invalid value is reported, each with its allowed range', () => {
   assert.match(text, /PROTECTION_EXPIRES_MINUTES must be an integer from 1 to 2880/);
   assert.match(text, /ECS_AGENT_URI must be an http\(s\) URL; got "not a url"/);
   assert.match(text, /SQS_ENDPOINT must be an http\(s\) URL; got "ftp:\/\/example.com"/);
-  assert.equal(errors.length, 8);
+  assert.match(text, /POISON_VISIBILITY_SECONDS must be an integer from 1 to 43200 \(visibility set on unparseable or unknown messages\); got "0"/);
+  assert.equal(errors.length, 9);
 });
 
 test('heartbeat interval must be below the visibility extension', () => {
@@ -102,4 +106,26 @@ test('parseJob accepts the contract and names the reason for anything else', () 
   for (const [body, reason] of bad) {
     assert.throws(() => parseJob(/** @type {string} */ (body)), (/** @type {any} */ err) => err instanceof PoisonMessageError && /** @type {RegExp} */ (reason).test(err.message), String(body));
   }
+});
+
+test('redactUri logs scheme and hosts only, whatever the password contains', () => {
+  const cases = [
+    ['mongodb://app:pw@db1:27017,db2:27017/orders?replicaSet=rs0', 'mongodb://db1:27017,db2:27017'],
+    ['mongodb+srv://cluster0.example.net/?authSource=%24external&authMechanism=MONGODB-AWS', 'mongodb+srv://cluster0.example.net'],
+    ['mongodb://app:s3cr%40t@db:27017/', 'mongodb://db:27017'],
+    // Unescaped '@' (and '/') in the password: the old pattern logged "t@db:27017".
+    ['mongodb://app:s3cr@t@db:27017/orders', 'mongodb://<unparseable>'],
+    ['mongodb://app:p@ss@w@rd@db/?x=1', 'mongodb://<unparseable>'],
+    ['mongodb://app:s3cr@t/pw@db:27017/', 'mongodb://<unparseable>'],
+    ['not a uri', 'mongodb://<unparseable>'],
+  ];
+  for (const [uri, expected] of cases) assert.equal(redactUri(uri), expected, uri);
+});
+
+test('the URI serverSelectionTimeoutMS wins over the 5 s default', async () => {
+  const { MongoClient } = await import('mongodb');
+  const effective = (/** @type {string} */ uri) => new MongoClient(uri, mongoClientOptions(uri)).options.serverSelectionTimeoutMS;
+  assert.equal(effective('mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300'), 300);
+  assert.equal(effective('mongodb://127.0.0.1:9/?serverselectiontimeoutms=700'), 700);
+  assert.equal(effective('mongodb://127.0.0.1:9/orders'), 5_000);
 });

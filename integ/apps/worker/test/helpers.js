@@ -168,8 +168,10 @@ export function startWorker(env) {
       logs.push({ msg: `(non-JSON) ${line}` });
     }
   });
+  // 'close', not 'exit': 'close' comes after stdout and stderr have been read to the end, so
+  // every line the worker wrote is in `logs` once this resolves.
   /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
-  const exited = once(proc, 'exit').then(([code, signal]) => ({ code, signal }));
+  const exited = once(proc, 'close').then(([code, signal]) => ({ code, signal }));
   let hasExited = false;
   void exited.then(() => (hasExited = true));
   const dump = () => `${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
@@ -199,11 +201,14 @@ export function startWorker(env) {
 
 /**
  * A fake ECS container agent: records PUT /task-protection/v1/state bodies.
- * @param {{ fail?: boolean }} [opts]
+ * `hangOnRelease`: never answers {"ProtectionEnabled":false} (an agent that does not respond).
+ * @param {{ fail?: boolean, hangOnRelease?: boolean }} [opts]
  */
-export async function startFakeEcsAgent({ fail = false } = {}) {
+export async function startFakeEcsAgent({ fail = false, hangOnRelease = false } = {}) {
   /** @type {Array<{ at: number, method: string, path: string, body: any }>} */
   const calls = [];
+  /** @type {Set<import('node:http').ServerResponse>} */
+  const hanging = new Set();
   const server = createServer((req, res) => {
     let data = '';
     req.on('data', (d) => (data += d));
@@ -215,6 +220,10 @@ export async function startFakeEcsAgent({ fail = false } = {}) {
         body = data;
       }
       calls.push({ at: Date.now(), method: req.method ?? '', path: req.url ?? '', body });
+      if (hangOnRelease && body?.ProtectionEnabled === false) {
+        hanging.add(res);
+        return;
+      }
       res.setHeader('content-type', 'application/json');
       if (fail) {
         res.end(JSON.stringify({ failure: { Arn: 'arn:aws:ecs:us-east-1:123456789012:task/c/t', Reason: 'TASK_NOT_VALID', Detail: 'fake failure' } }));
@@ -238,6 +247,11 @@ export async function startFakeEcsAgent({ fail = false } = {}) {
     // ECS_AGENT_URI looks like http://169.254.170.2/api/<task-id>; keep a path prefix.
     uri: `http://127.0.0.1:${port}/api/0123456789abcdef-1234567890`,
     calls,
-    close: () => new Promise((resolve) => server.close(() => resolve(undefined))),
+    close: () =>
+      new Promise((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections?.();
+        server.close(() => resolve(undefined));
+      }),
   };
 }

@@ -20,7 +20,7 @@ test('poison messages end up in the DLQ and are never processed', async () => {
       QUEUE_URL: queueUrl,
       SQS_ENDPOINT: sqs.endpoint,
       WAIT_TIME_SECONDS: '1',
-      POISON_VISIBILITY_SECONDS: '0',
+      POISON_VISIBILITY_SECONDS: '1', // the minimum: back on the queue after 1 s, so they reach the DLQ soon
       PROCESSED_LOG_FILE: log,
       HEARTBEAT_FILE: `${tmp.dir}/heartbeat`,
     });

@@ -96,6 +96,40 @@ test('SIGTERM while busy releases protection immediately before exiting', async 
   }
 });
 
+test('an agent that does not answer the release at shutdown does not hold up the exit', async () => {
+  const agent = await startFakeEcsAgent({ hangOnRelease: true });
+  const tmp = tempDir();
+  try {
+    const { queueUrl } = await createQueueWithDlq(sqs.sqs, 'protect-hang', { visibilityTimeout: 30 });
+    await sendBodies(sqs.sqs, queueUrl, ids(1).map(jobBody));
+    const w = startWorker({
+      ...FAKE_AWS_ENV,
+      QUEUE_URL: queueUrl,
+      SQS_ENDPOINT: sqs.endpoint,
+      WAIT_TIME_SECONDS: '1',
+      PROCESSING_TIME_MS: '200',
+      ECS_AGENT_URI: agent.uri,
+      PROTECTION_RELEASE_DELAY_SECONDS: '600',
+      HEARTBEAT_FILE: `${tmp.dir}/heartbeat`,
+    });
+    await w.waitForLog('scale-in protection enabled');
+    const t0 = Date.now();
+    const { code } = await w.kill('SIGTERM');
+    const took = Date.now() - t0;
+    assert.equal(code, 0, w.dump());
+    assert.deepEqual(agent.calls.map((c) => c.body.ProtectionEnabled), [true, false]);
+    const failed = w.logs.find((l) => l.msg === 'scale-in protection request failed' && l.request?.ProtectionEnabled === false);
+    assert.ok(failed, w.dump());
+    assert.equal(failed.err?.name, 'TimeoutError');
+    assert.ok(failed.timeoutMs > 0 && failed.timeoutMs <= 2_000, `the release had at most 2 s (${failed.timeoutMs} ms)`);
+    assert.ok(took < 15_000, `exited after the time limit, not never (took ${took} ms)`);
+    assert.ok(w.findLog('shutdown complete'));
+  } finally {
+    tmp.cleanup();
+    await agent.close();
+  }
+});
+
 test('an agent failure is logged and does not stop processing', async () => {
   const agent = await startFakeEcsAgent({ fail: true });
   const tmp = tempDir();

@@ -78,7 +78,7 @@ test('SIGTERM: messages unfinished after the grace period are made visible again
     const { code } = await w.kill('SIGTERM');
     const took = Date.now() - t0;
     assert.equal(code, 0, w.dump());
-    assert.ok(took >= 900 && took < 5_000, `exited after the 1 s grace period (took ${took} ms)`);
+    assert.ok(took >= 900 && took < 10_000, `exited after the 1 s grace period, not after the 30 s jobs (took ${took} ms)`);
     assert.equal(readProcessed(log).length, 0);
     const done = w.findLog('shutdown complete');
     assert.equal(done?.drained, false);
@@ -99,7 +99,8 @@ test('SIGINT with nothing in hand exits 0 promptly, even during a long poll', as
     const t0 = Date.now();
     const { code } = await w.kill('SIGINT');
     assert.equal(code, 0, w.dump());
-    assert.ok(Date.now() - t0 < 3_000, 'the 20 s long poll was aborted');
+    const took = Date.now() - t0;
+    assert.ok(took < 10_000, `the 20 s long poll was aborted (took ${took} ms)`);
   } finally {
     tmp.cleanup();
   }

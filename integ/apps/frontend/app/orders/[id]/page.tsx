@@ -7,6 +7,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 
 import { Alert } from '@/components/alert';
 import { formatTime } from '@/components/orders-table';
+import { RetryFulfilment } from '@/components/retry-fulfilment';
 import { StatusBadge } from '@/components/status-badge';
 import { describeGrpcError, isGrpcStatus, logError, type DisplayError } from '@/lib/errors';
 import { getOrder } from '@/lib/orders-client';
@@ -75,6 +76,16 @@ export default async function OrderPage({ params }: Props) {
               </li>
             ))}
           </ul>
+          {order.status === 'ORDER_STATUS_PENDING' ? (
+            <>
+              <h2>Fulfilment</h2>
+              <p className="hint">
+                Still PENDING? If its fulfilment job was never queued (or was lost), send it again. Repeating it is
+                safe: the worker fulfils an order once.
+              </p>
+              <RetryFulfilment orderId={order.id} />
+            </>
+          ) : null}
         </>
       )}
       <p>
