@@ -6,6 +6,9 @@ import { log } from './log.js';
 import { MemoryStore, MongoStore, redactUri } from './store.js';
 import { createOrderServer, protoPath } from './server.js';
 
+/** Longest wait for the database client to close during shutdown. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
 /**
  * @param {string} name
  * @param {number} fallback
@@ -103,7 +106,17 @@ async function main() {
       if (finished) return;
       finished = true;
       clearTimeout(forceTimer);
-      if (connected) await store.close().catch((err) => log.warn('error closing the database client', { err }));
+      // Bounded: grace (25 s) + close (2 s) stays under ECS's default 30 s stop timeout.
+      if (connected) {
+        let timer;
+        const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS); });
+        const outcome = await Promise.race([
+          store.close().then(() => 'closed', (err) => { log.warn('error closing the database client', { err }); return 'error'; }),
+          timeout,
+        ]);
+        clearTimeout(timer);
+        if (outcome === 'timeout') log.warn('database client did not close in time: exiting anyway', { timeoutMs: CLOSE_TIMEOUT_MS });
+      }
       log.info('shutdown complete', { forced, durationMs: Date.now() - started });
       process.exit(0);
     };
