@@ -253,8 +253,9 @@ function validateWorkerProps(v: PropsValidator, props: SqsWorkerServiceProps): v
   const processing = props.messageProcessingTime ?? DEFAULTS.messageProcessingTime;
   if (props.visibilityTimeout && !props.visibilityTimeout.isUnresolved() && !processing.isUnresolved()) {
     v.check(props.visibilityTimeout.toSeconds() >= processing.toSeconds(),
-      `visibilityTimeout (${props.visibilityTimeout.toHumanString()}) is shorter than messageProcessingTime (${processing.toHumanString()}): ` +
-      'a message would reappear and be processed twice; raise visibilityTimeout or omit it to derive it (twice the processing time)');
+      `visibilityTimeout (${props.visibilityTimeout.toHumanString()}) is shorter than messageProcessingTime ` +
+      `(${processing.toHumanString()}${props.messageProcessingTime ? '' : ', the default'}): a message would reappear and be processed twice; ` +
+      'raise visibilityTimeout, declare a shorter messageProcessingTime, or omit visibilityTimeout to derive it (twice the processing time)');
   }
   v.integerInRange('maxReceiveCount', props.maxReceiveCount, 1, 1000, 'SQS redrive policies allow 1 to 1000 receives');
   v.durationInRange('retentionPeriod', props.retentionPeriod, Duration.minutes(1), Duration.days(14), 'SQS keeps messages from 1 minute to 14 days');
@@ -262,7 +263,7 @@ function validateWorkerProps(v: PropsValidator, props: SqsWorkerServiceProps): v
   if (props.scaleInAfter && !props.scaleInAfter.isUnresolved()) {
     const seconds = props.scaleInAfter.toSeconds();
     v.check(seconds % 60 === 0 && seconds >= 60 && seconds <= 3600,
-      `scaleInAfter (${props.scaleInAfter.toHumanString()}) must be whole minutes from 1 to 60: it counts 1-minute alarm periods`);
+      `scaleInAfter (${props.scaleInAfter.toHumanString()}) must be whole minutes from 1 to 60, e.g. Duration.minutes(5): it counts 1-minute alarm periods`);
   }
   v.durationInRange('oldestMessageAgeThreshold', props.oldestMessageAgeThreshold, Duration.seconds(60), Duration.days(14),
     'give an age between 1 minute and the 14-day SQS maximum retention');

@@ -23,13 +23,6 @@ export function nagErrors(stack: Stack): NagFinding[] {
     .map((m) => ({ path: m.id, rule: String(m.entry.data).split(/[:[]/)[0] }));
 }
 
-/** Rule ids that fired as warnings (not failures), for tests that want to see them. */
-export function nagWarnings(stack: Stack): NagFinding[] {
-  return Annotations.fromStack(stack)
-    .findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'))
-    .map((m) => ({ path: m.id, rule: String(m.entry.data).split(/[:[]/)[0] }));
-}
-
 /** One CloudFormation Guard (Control Tower rules) violation. */
 export interface GuardViolation {
   readonly rule: string;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createQueueWithDlq, FAKE_AWS_ENV, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
+import { createQueueWithDlq, localWorkerEnv, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
 
 const HEALTHCHECK = fileURLToPath(new URL('../src/healthcheck.js', import.meta.url));
 
@@ -25,10 +25,7 @@ test('a job longer than the visibility timeout stays invisible and is processed 
     const log = `${tmp.dir}/processed.log`;
     const heartbeatFile = `${tmp.dir}/heartbeat`;
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       MAX_CONCURRENCY: '1', // the worker itself cannot pick the message up again
       BATCH_SIZE: '1',
       PROCESSING_TIME_MS: '6000',

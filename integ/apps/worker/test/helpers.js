@@ -31,6 +31,11 @@ process.on('exit', killLive);
 if (process.env.NODE_TEST_CONTEXT) after(killLive);
 export const FAKE_AWS_ENV = Object.freeze({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
 
+/** What every worker started by a test needs: fake credentials, the queue, the local endpoint, 1 s long polls. */
+export function localWorkerEnv(queueUrl, endpoint) {
+  return { ...FAKE_AWS_ENV, QUEUE_URL: queueUrl, SQS_ENDPOINT: endpoint, WAIT_TIME_SECONDS: '1' };
+}
+
 /** Starts local-aws-sqs on a free loopback port. */
 export async function startSqs() {
   const server = await createSqsServer({ port: 0, hostname: '127.0.0.1', emulateQueueCreationLifecycle: false });

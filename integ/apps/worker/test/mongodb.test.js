@@ -3,7 +3,7 @@
 // Uses a throw-away database (MONGODB_TEST_DATABASE or worker_test_<random>) and drops it after.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createQueueWithDlq, FAKE_AWS_ENV, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
+import { createQueueWithDlq, localWorkerEnv, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
 
 const uri = process.env.MONGODB_URI;
 const skip = uri ? false : 'MONGODB_URI is not set: no MongoDB server to test against (set it to run this test)';
@@ -28,10 +28,7 @@ test('orders are marked FULFILLED once, duplicates are harmless, unknown orders 
     await sendBodies(sqs.sqs, queueUrl, [jobBody(a), jobBody(a), jobBody(b), jobBody(failed), jobBody(missing)]);
     const log = `${tmp.dir}/processed.log`;
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       MONGODB_URI: /** @type {string} */ (uri),
       MONGODB_DATABASE: database,
       RETRY_BACKOFF_SECONDS: '1',

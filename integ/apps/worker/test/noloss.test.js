@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createQueueWithDlq, drainVisible, FAKE_AWS_ENV, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
+import { createQueueWithDlq, drainVisible, localWorkerEnv, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
 
 const N = Number(process.env.NO_LOSS_MESSAGES || 600);
 
@@ -20,10 +20,7 @@ test(`no message is lost when the worker is SIGKILLed mid-batch and restarted (N
 
     const log = `${tmp.dir}/processed.log`;
     const env = {
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       BATCH_SIZE: '10',
       MAX_CONCURRENCY: '20',
       PROCESSING_TIME_MS: '25',

@@ -3,7 +3,7 @@
 // queue's redrive policy moves them to the dead-letter queue after maxReceiveCount receives.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { createQueueWithDlq, drainVisible, FAKE_AWS_ENV, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
+import { createQueueWithDlq, drainVisible, localWorkerEnv, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
 
 test('poison messages end up in the DLQ and are never processed', async () => {
   const sqs = await startSqs();
@@ -16,10 +16,7 @@ test('poison messages end up in the DLQ and are never processed', async () => {
 
     const log = `${tmp.dir}/processed.log`;
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       POISON_VISIBILITY_SECONDS: '1', // the minimum: back on the queue after 1 s, so they reach the DLQ soon
       PROCESSED_LOG_FILE: log,
       HEARTBEAT_FILE: `${tmp.dir}/heartbeat`,

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createQueueWithDlq, FAKE_AWS_ENV, jobBody, readProcessed, sendBodies, startFakeEcsAgent, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
+import { createQueueWithDlq, localWorkerEnv, jobBody, readProcessed, sendBodies, startFakeEcsAgent, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
 
 /** @type {Awaited<ReturnType<typeof startSqs>>} */
 let sqs;
@@ -24,10 +24,7 @@ test('protection is enabled while messages are held and released once idle, with
     const { queueUrl } = await createQueueWithDlq(sqs.sqs, 'protect');
     const log = `${tmp.dir}/processed.log`;
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       PROCESSING_TIME_MS: '100',
       ECS_AGENT_URI: agent.uri,
       PROTECTION_EXPIRES_MINUTES: '15',
@@ -75,10 +72,7 @@ test('SIGTERM while busy releases protection immediately before exiting', async 
     const { queueUrl } = await createQueueWithDlq(sqs.sqs, 'protect-shutdown', { visibilityTimeout: 30 });
     await sendBodies(sqs.sqs, queueUrl, ids(3).map(jobBody));
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       PROCESSING_TIME_MS: '1000',
       ECS_AGENT_URI: agent.uri,
       PROTECTION_RELEASE_DELAY_SECONDS: '600',
@@ -103,10 +97,7 @@ test('an agent that does not answer the release at shutdown does not hold up the
     const { queueUrl } = await createQueueWithDlq(sqs.sqs, 'protect-hang', { visibilityTimeout: 30 });
     await sendBodies(sqs.sqs, queueUrl, ids(1).map(jobBody));
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       PROCESSING_TIME_MS: '200',
       ECS_AGENT_URI: agent.uri,
       PROTECTION_RELEASE_DELAY_SECONDS: '600',
@@ -138,10 +129,7 @@ test('an agent failure is logged and does not stop processing', async () => {
     const log = `${tmp.dir}/processed.log`;
     await sendBodies(sqs.sqs, queueUrl, ids(10).map(jobBody));
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       ECS_AGENT_URI: agent.uri,
       PROCESSED_LOG_FILE: log,
       HEARTBEAT_FILE: `${tmp.dir}/heartbeat`,

@@ -4,7 +4,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { createQueueWithDlq, drainVisible, FAKE_AWS_ENV, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
+import { createQueueWithDlq, drainVisible, FAKE_AWS_ENV, localWorkerEnv, jobBody, readProcessed, sendBodies, startSqs, startWorker, tempDir, waitUntil } from './helpers.js';
 
 /** @type {Awaited<ReturnType<typeof startSqs>>} */
 let sqs;
@@ -26,10 +26,7 @@ test('SIGTERM: held messages are finished and deleted, then the worker exits 0',
     await sendBodies(sqs.sqs, queueUrl, ids.map(jobBody));
     const log = `${tmp.dir}/processed.log`;
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       PROCESSING_TIME_MS: '1500',
       SHUTDOWN_GRACE_SECONDS: '10',
       PROCESSED_LOG_FILE: log,
@@ -64,10 +61,7 @@ test('SIGTERM: messages unfinished after the grace period are made visible again
     await sendBodies(sqs.sqs, queueUrl, ids.map(jobBody));
     const log = `${tmp.dir}/processed.log`;
     const w = startWorker({
-      ...FAKE_AWS_ENV,
-      QUEUE_URL: queueUrl,
-      SQS_ENDPOINT: sqs.endpoint,
-      WAIT_TIME_SECONDS: '1',
+      ...localWorkerEnv(queueUrl, sqs.endpoint),
       PROCESSING_TIME_MS: '30000',
       SHUTDOWN_GRACE_SECONDS: '1',
       PROCESSED_LOG_FILE: log,
