@@ -45,7 +45,22 @@ const project = new awscdk.AwsCdkConstructLibrary({
   devDeps: [
     'cdk-nag@^2.38.2', // 3.x needs aws-cdk-lib >= 2.257; 2.x supports our floor
     '@cdklabs/cdk-validator-cfnguard@^0.0.62',
+    // The queue poller's SDK clients: types and tests only. The Lambda runtime provides the
+    // SDK, so the bundle marks @aws-sdk/* external and ships none of it.
+    '@aws-sdk/client-application-auto-scaling@^3.1141.0',
+    '@aws-sdk/client-cloudwatch@^3.1164.0',
+    '@aws-sdk/client-ecs@^3.1164.0',
+    '@aws-sdk/client-sqs@^3.1175.0',
+    'aws-sdk-client-mock@^4.1.0',
   ],
+
+  // src/**/*.lambda.ts handlers are bundled with esbuild into assets/ (shipped in the
+  // package, so every jsii language gets them). Pinned runtime: projen's default resolves
+  // to the newest runtime per region, which makes templates differ by region.
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    bundlingOptions: { sourcemap: false },
+  },
 
   jestOptions: {
     // Snapshots are verified, never rewritten by the test run.

@@ -26,7 +26,11 @@ export interface MixedCapacityOptions {
   /**
    * Relative share of the tasks beyond the base placed on on-demand Fargate.
    *
-   * @default 0
+   * Must be at least 1 while `onDemandBase` is positive: AWS documents that "any capacity
+   * providers with a weight of 0 can't be used to place tasks", so a zero weight could
+   * leave the on-demand base unplaced.
+   *
+   * @default 1
    */
   readonly onDemandWeight?: number;
 }
@@ -52,7 +56,13 @@ export class CapacityStrategy {
     return new CapacityStrategy([{ capacityProvider: FARGATE, weight: 1 }]);
   }
 
-  /** All tasks on Fargate Spot capacity (about 70% cheaper, interruptible). */
+  /**
+   * All tasks on Fargate Spot capacity (about 70% cheaper, interruptible).
+   *
+   * ECS never falls back to on-demand: during a Spot shortage no task starts, and a queue
+   * worker at zero cannot wake. ARM64 tasks on Spot need platform version 1.4.0 or later
+   * (LATEST is).
+   */
   public static spot(): CapacityStrategy {
     return new CapacityStrategy([{ capacityProvider: FARGATE_SPOT, weight: 1 }]);
   }
@@ -65,12 +75,17 @@ export class CapacityStrategy {
   public static mixed(options: MixedCapacityOptions): CapacityStrategy {
     const onDemandBase = options.onDemandBase ?? 1;
     const spotWeight = options.spotWeight ?? 1;
-    const onDemandWeight = options.onDemandWeight ?? 0;
+    const onDemandWeight = options.onDemandWeight ?? 1;
     checkInteger('onDemandBase', onDemandBase, MAX_BASE);
     checkInteger('spotWeight', spotWeight, MAX_WEIGHT);
     checkInteger('onDemandWeight', onDemandWeight, MAX_WEIGHT);
     if (spotWeight + onDemandWeight === 0) {
       throw new Error('CapacityStrategy.mixed: spotWeight and onDemandWeight are both 0: give at least one of them a positive weight');
+    }
+    // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+    if (onDemandBase > 0 && onDemandWeight === 0) {
+      throw new Error(`CapacityStrategy.mixed: onDemandBase (${onDemandBase}) with onDemandWeight 0: AWS documents that a capacity provider ` +
+        'with weight 0 can\'t be used to place tasks, so the base might never run; give onDemandWeight at least 1 (a large spotWeight keeps most tasks on Spot)');
     }
     return new CapacityStrategy([
       { capacityProvider: FARGATE, base: onDemandBase, weight: onDemandWeight },

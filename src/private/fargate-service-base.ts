@@ -1,4 +1,4 @@
-import { Annotations, Duration, RemovalPolicy, Size, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Size, Stack, Token } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { addNagSuppressions } from './nag-suppressions';
+import { guardStackResourceLimit } from './stack-limits';
 import { validateServiceOptions, warnAboutPlaintextSecrets } from './service-options-validation';
 import { PropsValidator } from './validation';
 import { CapacityStrategy } from '../common/capacity-strategy';
@@ -157,12 +158,20 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       propagateTags: ecs.PropagatedTagSource.SERVICE,
     });
     this.connections = this.service.connections;
+    this.dependOnCapacityProviders(props.cluster);
     this.scalableTarget = new appscaling.ScalableTarget(this, 'ScalableTarget', {
       serviceNamespace: appscaling.ServiceNamespace.ECS,
       scalableDimension: 'ecs:service:DesiredCount',
       resourceId: `service/${props.cluster.clusterName}/${this.service.serviceName}`,
       minCapacity: spec.minCapacity,
       maxCapacity: spec.maxCapacity,
+      // The ECS service-linked role, as aws-cdk-lib's autoScaleTaskCount uses: no role of our own.
+      role: iam.Role.fromRoleArn(this, 'ScalingRole', Stack.of(this).formatArn({
+        region: '',
+        service: 'iam',
+        resource: 'role/aws-service-role/ecs.application-autoscaling.amazonaws.com',
+        resourceName: 'AWSServiceRoleForApplicationAutoScaling_ECSService',
+      })),
     });
     this.scalableTarget.node.addDependency(this.service);
     // A second target for the same service (service.autoScaleTaskCount()) fails at deploy time.
@@ -174,6 +183,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     });
 
     this.suppressInherentNagFindings();
+    guardStackResourceLimit(Stack.of(this), spec.constructName);
   }
 
   /**
@@ -250,19 +260,41 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
   }
 
   /**
+   * aws-cdk-lib associates capacity providers with a cluster in an Aspect and adds no
+   * dependency from services: without one, the service can be created before the
+   * association (and fail to place tasks), and stack deletion can fail with "the specified
+   * capacity provider is in use". Depending on the cluster construct covers whatever it
+   * holds at synthesis, the association included.
+   */
+  private dependOnCapacityProviders(cluster: ecs.ICluster): void {
+    if (ecs.Cluster.isCluster(cluster) && Stack.of(cluster) === Stack.of(this)) {
+      this.service.node.addDependency(cluster);
+    }
+  }
+
+  /**
    * A concrete cluster we can inspect must offer the capacity providers our strategy names,
-   * and should have Container Insights, which the scaling metrics read.
+   * and should have Container Insights, which the task-count alarms and dashboards read.
+   * An imported cluster cannot be inspected: say what must be true of it.
    */
   private checkCluster(cluster: ecs.ICluster): void {
-    if (!ecs.Cluster.isCluster(cluster)) return;
+    if (!ecs.Cluster.isCluster(cluster)) {
+      const providers = [...new Set(this.capacityStrategy.strategies.map((s) => s.capacityProvider))].join(', ');
+      Annotations.of(this).addWarningV2('cdk-fargate-system:imported-cluster',
+        `cluster ${cluster.node.path} is imported, so its capacity providers and Container Insights cannot be checked: ` +
+        `it must have the capacity provider(s) ${providers} associated (or the service fails to place tasks), and Container Insights ` +
+        'enabled for the task-count metrics, alarms and dashboards');
+      return;
+    }
     const settings = (cluster.node.defaultChild as ecs.CfnCluster | undefined)?.clusterSettings;
     const insights = Array.isArray(settings)
       ? (settings.find((x: any) => x?.name === 'containerInsights') as ecs.CfnCluster.ClusterSettingsProperty | undefined)?.value
       : undefined;
     if (insights !== 'enabled' && insights !== 'enhanced') {
       Annotations.of(this).addWarningV2('cdk-fargate-system:container-insights',
-        `cluster ${cluster.node.path} does not enable Container Insights in its settings: RunningTaskCount, which scaling and alarms read, ` +
-        'will be missing unless the account default turns it on; create the cluster with containerInsightsV2: ecs.ContainerInsights.ENABLED');
+        `cluster ${cluster.node.path} does not enable Container Insights in its settings: RunningTaskCount and DesiredTaskCount, which ` +
+        'the task-count alarms and dashboards read, will be missing unless the account default turns it on; ' +
+        'create the cluster with containerInsightsV2: ecs.ContainerInsights.ENABLED');
     }
     const needed = this.capacityStrategy.strategies.map((s) => s.capacityProvider).filter((p) => !Token.isUnresolved(p));
     this.node.addValidation({

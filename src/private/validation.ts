@@ -11,9 +11,21 @@ export class PropsValidator {
 
   constructor(private readonly constructName: string) {}
 
-  /** Record `message` unless `ok` holds. */
+  /** Record `message` unless `ok` holds (each message once, however often it is checked). */
   public check(ok: boolean, message: string): void {
-    if (!ok) this.problems.push(message);
+    if (!ok && !this.problems.includes(message)) this.problems.push(message);
+  }
+
+  /**
+   * Whether `value` is a resolved whole number of seconds. A sub-second value is recorded
+   * as a problem of `prop` (aws-cdk-lib would otherwise throw "cannot be converted into a
+   * whole number of seconds" without naming it).
+   */
+  public wholeSeconds(prop: string, value: Duration | undefined): value is Duration {
+    if (value === undefined || value.isUnresolved()) return false;
+    const ms = value.toMilliseconds();
+    this.check(ms % 1000 === 0, `${prop} (${value.toHumanString()}) must be a whole number of seconds: round it, e.g. Duration.seconds(${Math.max(1, Math.round(ms / 1000))})`);
+    return ms % 1000 === 0;
   }
 
   /** An integer within [min, max], skipped when absent or a token. */
@@ -31,7 +43,7 @@ export class PropsValidator {
 
   /** A duration within [min, max], skipped when absent or a token. */
   public durationInRange(prop: string, value: Duration | undefined, min: Duration, max: Duration, fix: string): void {
-    if (value === undefined || value.isUnresolved()) return;
+    if (!this.wholeSeconds(prop, value)) return;
     const seconds = value.toSeconds();
     this.check(seconds >= min.toSeconds() && seconds <= max.toSeconds(),
       `${prop} (${value.toHumanString()}) must be from ${min.toHumanString()} to ${max.toHumanString()}: ${fix}`);
@@ -44,12 +56,19 @@ export class PropsValidator {
   }
 }
 
-/** Scaling bounds shared by every service: 0 <= min <= max, max >= 1. */
+/**
+ * ECS's "tasks per service" quota (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-quotas.html):
+ * a larger maxCapacity can never be reached.
+ */
+export const MAX_TASKS_PER_SERVICE = 5000;
+
+/** Scaling bounds shared by every service: 0 <= min <= max, 1 <= max <= 5,000. */
 export function checkCapacityRange(v: PropsValidator, minCapacity: number, maxCapacity: number): void {
-  v.integerInRange('minCapacity', minCapacity, 0, 5000, 'use a whole number of tasks, 0 or more');
+  v.integerInRange('minCapacity', minCapacity, 0, MAX_TASKS_PER_SERVICE, 'use a whole number of tasks, 0 or more');
   if (!Token.isUnresolved(maxCapacity)) {
-    v.check(Number.isInteger(maxCapacity) && maxCapacity >= 1,
-      `maxCapacity (${maxCapacity}) must be a whole number of at least 1: raise maxCapacity`);
+    v.check(Number.isInteger(maxCapacity) && maxCapacity >= 1 && maxCapacity <= MAX_TASKS_PER_SERVICE,
+      `maxCapacity (${maxCapacity}) must be a whole number from 1 to ${MAX_TASKS_PER_SERVICE} (ECS's tasks-per-service quota): ` +
+      'set the most tasks the service may run');
   }
   if (!Token.isUnresolved(minCapacity) && !Token.isUnresolved(maxCapacity)) {
     v.check(maxCapacity >= minCapacity,

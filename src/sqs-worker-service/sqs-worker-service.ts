@@ -2,29 +2,18 @@ import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { QueueScaling } from './queue-scaling';
+import { POLLER_METRICS, pollerMetric, QueuePoller } from './poller/queue-poller';
+import { addBacklogScaling } from './queue-scaling';
 import { SqsWorkerServiceProps } from './sqs-worker-service-props';
+import { WORKER_DEFAULTS, validateWorkerProps } from './sqs-worker-validation';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceBase } from '../private/fargate-service-base';
 import { addNagSuppressions } from '../private/nag-suppressions';
-import { PropsValidator } from '../private/validation';
 
-const DEFAULTS = {
-  minCapacity: 0,
-  maxCapacity: 10,
-  messageProcessingTime: Duration.seconds(30),
-  maxReceiveCount: 5,
-  retentionPeriod: Duration.days(4),
-  backlogPerTaskTarget: 10,
-  scaleInAfter: Duration.minutes(5),
-  oldestMessageAgeThreshold: Duration.minutes(15),
-};
-/** SQS's ceiling for a visibility timeout. */
-const MAX_VISIBILITY = Duration.hours(12);
-/** Props that shape a queue, so they cannot apply to a queue the user brings. */
-const CREATED_QUEUE_PROPS = ['visibilityTimeout', 'maxReceiveCount', 'retentionPeriod', 'encryptionKey'] as const;
+const DEFAULTS = WORKER_DEFAULTS;
 
 /**
  * A worker on ECS Fargate fed by an SQS queue (service B of the reference system).
@@ -33,39 +22,43 @@ const CREATED_QUEUE_PROPS = ['visibilityTimeout', 'maxReceiveCount', 'retentionP
  *
  * - Queue: given, or created with a dead-letter queue (14-day retention), SSE, a
  *   TLS-only policy and a visibility timeout derived from `messageProcessingTime`.
- * - Scaling that works from zero: a step policy starts the first task when a message
- *   is visible, target tracking holds visible messages per task at
- *   `backlogPerTaskTarget`, and scale-in counts messages in flight: gradually while the
- *   outstanding work per task is under the target, to `minCapacity` once nothing is
- *   visible or in flight.
- * - The task role may consume the queue and toggle ECS task scale-in protection, so a
- *   worker can protect itself while it holds messages; the container gets `QUEUE_URL`
- *   and `QUEUE_NAME`.
- * - Fargate Spot by default: a worker that deletes a message only after processing it
- *   loses nothing when interrupted.
- * - Alarms: DLQ not empty, oldest message too old, service pinned at max capacity.
- *
- * Scaling reads `RunningTaskCount` from Container Insights: enable it on the cluster.
+ * - Scaling that wakes within a minute and never flaps: a queue poller (one Lambda
+ *   function per stack, run every minute per worker by EventBridge Scheduler) reads the
+ *   queue through the SQS API, raises the scalable target's minimum to one task while
+ *   work is outstanding or recent, lowers it after `scaleInAfter` of quiet, and
+ *   publishes the backlog per task that one target-tracking policy holds at
+ *   `backlogPerTaskTarget` above one task.
+ * - The task role may consume the queue and toggle ECS task scale-in protection on its
+ *   own service's tasks, so a worker can protect itself while it holds messages; the
+ *   container gets `QUEUE_URL` and `QUEUE_NAME`.
+ * - An on-demand base of one task plus Fargate Spot for the rest, so a woken task
+ *   always starts.
+ * - Alarms: DLQ not empty, oldest message too old, service pinned at max capacity,
+ *   queue poller not reporting.
  */
 export class SqsWorkerService extends FargateServiceBase {
   /** The queue the worker consumes. */
   public readonly queue: sqs.IQueue;
   /** The dead-letter queue, when the construct created it or was given it. */
   public readonly deadLetterQueue?: sqs.IQueue;
-  /** Alarm behind the scale-out-from-zero step policy (visible messages while no task runs). */
-  public readonly wakeFromZeroAlarm: cloudwatch.Alarm;
-  /** Target tracking policy on visible messages per running task (L1: the L2 rejects metric math). */
-  public readonly backlogPerTaskPolicy: appscaling.CfnScalingPolicy;
-  /** Alarm behind the gradual scale-in policy (visible + in-flight messages per task under the target). */
-  public readonly shrinkAlarm: cloudwatch.Alarm;
-  /** Alarm behind the scale-in-to-minimum policy (nothing visible or in flight for `scaleInAfter`). */
-  public readonly drainAlarm: cloudwatch.Alarm;
+  /** Target tracking on the poller's backlog per task (outstanding messages per running task). */
+  public readonly backlogPerTaskPolicy: appscaling.TargetTrackingScalingPolicy;
+  /** The EventBridge Scheduler schedule that runs the queue poller for this worker every minute. */
+  public readonly pollerSchedule: scheduler.CfnSchedule;
+  /** The stack's queue poller, shared by every worker of the stack. */
+  public readonly queuePoller: QueuePoller;
   /** Fires when any message sits in the dead-letter queue (only when a DLQ is known). */
   public readonly deadLetterQueueAlarm?: cloudwatch.Alarm;
   /** Fires when the oldest message is older than `oldestMessageAgeThreshold`. */
   public readonly oldestMessageAgeAlarm: cloudwatch.Alarm;
   /** Fires when the service has run at maxCapacity for 15 minutes: raise it or speed the worker up. */
   public readonly atMaxCapacityAlarm: cloudwatch.Alarm;
+  /**
+   * Fires when the queue poller has published nothing for this worker for 3 minutes
+   * (failing, throttled or not invoked). While it is down the service keeps its current
+   * task count: a service at zero does not wake, one that runs keeps consuming.
+   */
+  public readonly queuePollerAlarm: cloudwatch.Alarm;
   /** The alarms above, for wiring actions in one loop. */
   public readonly alarms: cloudwatch.Alarm[];
 
@@ -79,11 +72,14 @@ export class SqsWorkerService extends FargateServiceBase {
     const maxCapacity = props.maxCapacity ?? DEFAULTS.maxCapacity;
     super(scope, id, props, {
       constructName: 'SqsWorkerService',
-      defaultCapacityStrategy: CapacityStrategy.spot(),
+      // AWS: "any capacity providers with a weight of 0 can't be used to place tasks"
+      // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html),
+      // so the on-demand base carries a weight too.
+      defaultCapacityStrategy: CapacityStrategy.mixed({ onDemandBase: 1, onDemandWeight: 1, spotWeight: 3 }),
       minCapacity,
       maxCapacity,
       reservedEnvironment: ['QUEUE_URL', 'QUEUE_NAME'],
-      validate: (v) => validateWorkerProps(v, props),
+      validate: (v) => validateWorkerProps(v, this, props),
     });
 
     const processingTime = props.messageProcessingTime ?? DEFAULTS.messageProcessingTime;
@@ -117,22 +113,26 @@ export class SqsWorkerService extends FargateServiceBase {
     this.container.addEnvironment('QUEUE_URL', this.queue.queueUrl);
     this.container.addEnvironment('QUEUE_NAME', this.queue.queueName);
 
-    const scaling = new QueueScaling(this, 'Scaling', {
-      scalableTarget: this.scalableTarget,
+    // ---- scaling: the poller owns zero <-> one, target tracking everything above ----
+    const backlogPerTaskTarget = props.backlogPerTaskTarget ?? DEFAULTS.backlogPerTaskTarget;
+    this.queuePoller = QueuePoller.of(this);
+    this.pollerSchedule = this.queuePoller.addWorker(this, {
+      queue: this.queue,
+      queueCreatedByWorker: !props.queue,
+      service: this.service,
       minCapacity,
-      visibleMessages: this.metricMessagesVisible(),
-      inFlightMessages: this.metricMessagesInFlight(),
-      runningTasks: this.metricRunningTaskCount(),
-      desiredTasks: this.metricDesiredTaskCount(),
-      taskHeartbeat: this.metricCpuUtilization({ statistic: cloudwatch.Stats.SAMPLE_COUNT }),
-      backlogPerTaskTarget: props.backlogPerTaskTarget ?? DEFAULTS.backlogPerTaskTarget,
+      maxCapacity,
+      backlogPerTaskTarget,
       scaleInAfter: props.scaleInAfter ?? DEFAULTS.scaleInAfter,
+      pollInterval: props.pollInterval ?? DEFAULTS.pollInterval,
     });
-    this.wakeFromZeroAlarm = scaling.wakeAlarm;
-    this.backlogPerTaskPolicy = scaling.backlogPolicy;
-    this.shrinkAlarm = scaling.shrinkAlarm;
-    this.drainAlarm = scaling.drainAlarm;
+    this.backlogPerTaskPolicy = addBacklogScaling({
+      scalableTarget: this.scalableTarget,
+      backlogPerTask: this.metricBacklogPerTask(),
+      backlogPerTaskTarget,
+    });
 
+    // ---- operational alarms ----
     if (this.deadLetterQueue) {
       this.deadLetterQueueAlarm = this._createAlarm('DeadLetterQueueAlarm', {
         alarmDescription: 'Messages reached the dead-letter queue: inspect them, fix the cause, then redrive.',
@@ -162,7 +162,21 @@ export class SqsWorkerService extends FargateServiceBase {
       datapointsToAlarm: 3,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.alarms = [this.oldestMessageAgeAlarm, this.atMaxCapacityAlarm, ...(this.deadLetterQueueAlarm ? [this.deadLetterQueueAlarm] : [])];
+    this.queuePollerAlarm = this._createAlarm('QueuePollerAlarm', {
+      alarmDescription: 'The queue poller has published nothing for this worker for 3 minutes: the service cannot wake from zero ' +
+        'and does not scale. Read the poller\'s log group.',
+      metric: this.metricOutstandingMessages({ statistic: cloudwatch.Stats.SAMPLE_COUNT }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      // Silence is the failure this alarm exists for.
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.alarms = [
+      this.oldestMessageAgeAlarm, this.atMaxCapacityAlarm, this.queuePollerAlarm,
+      ...(this.deadLetterQueueAlarm ? [this.deadLetterQueueAlarm] : []),
+    ];
   }
 
   /**
@@ -200,71 +214,44 @@ export class SqsWorkerService extends FargateServiceBase {
   }
 
   /**
-   * Visible messages per running task: the metric target tracking holds at `backlogPerTaskTarget`.
+   * Outstanding messages (visible + in flight) per running task, divided by at least one
+   * task: the metric target tracking holds at `backlogPerTaskTarget`. Published by the
+   * queue poller from the SQS and ECS APIs (fresh, unlike the AWS/SQS metrics).
    *
-   * @default - 1-minute period
+   * @default - average over 1 minute
    */
-  public metricBacklogPerTask(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
-    return new cloudwatch.MathExpression({
-      expression: 'visible / tasks',
-      usingMetrics: {
-        visible: this.metricMessagesVisible({ statistic: cloudwatch.Stats.SUM }),
-        tasks: this.metricRunningTaskCount(),
-      },
-      label: 'Visible messages per running task',
-      period: Duration.minutes(1),
-      ...props,
-    });
+  public metricBacklogPerTask(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return pollerMetric(this.service, POLLER_METRICS.backlogPerTask, { label: 'Outstanding messages per running task', ...props });
+  }
+
+  /**
+   * Outstanding messages (visible + in flight), as the queue poller read them from the SQS API.
+   *
+   * @default - maximum over 1 minute
+   */
+  public metricOutstandingMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return pollerMetric(this.service, POLLER_METRICS.outstanding, { statistic: cloudwatch.Stats.MAXIMUM, label: 'Outstanding messages', ...props });
   }
 
   /**
    * ECS task scale-in protection: the worker calls the ECS agent
    * (`PUT $ECS_AGENT_URI/task-protection/v1/state`) with the task role's credentials.
-   * Scoped to tasks of this cluster; ECS has no narrower resource for its own task.
+   * Task ARNs are unknown before the tasks start, so the grant names the cluster's tasks
+   * and narrows them to this service's with the `aws:ecs:serviceName` tag that ECS
+   * managed tags put on every task of the service (the task resource accepts
+   * aws:ResourceTag: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
    */
   private grantTaskProtection(): void {
     const stack = Stack.of(this);
-    const policy = new iam.Policy(this, 'TaskProtectionPolicy', {
-      statements: [new iam.PolicyStatement({
-        actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
-        resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.service.cluster.clusterName}/*` })],
-      })],
-    });
-    this.taskRole.attachInlinePolicy(policy);
-    addNagSuppressions(policy, [{
+    this.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.service.cluster.clusterName}/*` })],
+      conditions: { StringEquals: { 'aws:ResourceTag/aws:ecs:serviceName': this.service.serviceName } },
+    }));
+    addNagSuppressions(this.taskRole.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
-      reason: 'Task scale-in protection is granted on the tasks of this cluster (task/<cluster>/*): a task ARN is not known before the task starts.',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ecs:[^:]+:[^:]+:task\\/.+\\/\\*$/g' }],
+      reason: 'Task scale-in protection is granted on task/<cluster>/*, narrowed to this service\'s tasks by the aws:ecs:serviceName tag: a task ARN is not known before the task starts.',
+      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ecs:.+:task\\/.+\\/\\*$/g' }],
     }]);
   }
-}
-
-/** Worker-specific prop checks; run by the base before anything is created. */
-function validateWorkerProps(v: PropsValidator, props: SqsWorkerServiceProps): void {
-  if (props.queue) {
-    const conflicting = CREATED_QUEUE_PROPS.filter((p) => props[p] !== undefined);
-    v.check(conflicting.length === 0,
-      `queue was given together with ${conflicting.join(', ')}, which only shape a queue the construct creates: ` +
-      'configure them on your queue and remove them here, or omit queue to let the construct create one');
-  }
-  v.durationInRange('messageProcessingTime', props.messageProcessingTime, Duration.seconds(1), Duration.hours(6),
-    'the created queue\'s visibility timeout is twice this and SQS allows at most 12 hours');
-  v.durationInRange('visibilityTimeout', props.visibilityTimeout, Duration.seconds(0), MAX_VISIBILITY, 'SQS allows 0 seconds to 12 hours');
-  const processing = props.messageProcessingTime ?? DEFAULTS.messageProcessingTime;
-  if (props.visibilityTimeout && !props.visibilityTimeout.isUnresolved() && !processing.isUnresolved()) {
-    v.check(props.visibilityTimeout.toSeconds() >= processing.toSeconds(),
-      `visibilityTimeout (${props.visibilityTimeout.toHumanString()}) is shorter than messageProcessingTime ` +
-      `(${processing.toHumanString()}${props.messageProcessingTime ? '' : ', the default'}): a message would reappear and be processed twice; ` +
-      'raise visibilityTimeout, declare a shorter messageProcessingTime, or omit visibilityTimeout to derive it (twice the processing time)');
-  }
-  v.integerInRange('maxReceiveCount', props.maxReceiveCount, 1, 1000, 'SQS redrive policies allow 1 to 1000 receives');
-  v.durationInRange('retentionPeriod', props.retentionPeriod, Duration.minutes(1), Duration.days(14), 'SQS keeps messages from 1 minute to 14 days');
-  v.positive('backlogPerTaskTarget', props.backlogPerTaskTarget, 'give the visible messages per task to hold, e.g. 10');
-  if (props.scaleInAfter && !props.scaleInAfter.isUnresolved()) {
-    const seconds = props.scaleInAfter.toSeconds();
-    v.check(seconds % 60 === 0 && seconds >= 60 && seconds <= 3600,
-      `scaleInAfter (${props.scaleInAfter.toHumanString()}) must be whole minutes from 1 to 60, e.g. Duration.minutes(5): it counts 1-minute alarm periods`);
-  }
-  v.durationInRange('oldestMessageAgeThreshold', props.oldestMessageAgeThreshold, Duration.seconds(60), Duration.days(14),
-    'give an age between 1 minute and the 14-day SQS maximum retention');
 }

@@ -1,0 +1,210 @@
+import { Duration, Names, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct, IConstruct } from 'constructs';
+import type { PollerTarget } from './decision';
+import { POLLER_METRICS } from './decision';
+import { QueuePollerFunction } from './queue-poller-function';
+import { addNagSuppressions } from '../../private/nag-suppressions';
+
+/** CloudWatch namespace of the metrics the poller publishes. */
+export const POLLER_NAMESPACE = 'CdkFargateSystem/SqsWorkerService';
+/** Tag that marks the queues and services a stack's poller may read and scale. */
+export const POLLER_TAG_KEY = 'cdk-fargate-system:queue-poller';
+const SINGLETON_ID = 'CdkFargateSystemQueuePoller';
+
+/** One worker as the poller sees it (tokens allowed: the values reach the schedule input). */
+export interface PolledWorker {
+  readonly queue: sqs.IQueue;
+  /** Whether the worker created the queue (then it is tagged; a given queue is granted by ARN). */
+  readonly queueCreatedByWorker: boolean;
+  readonly service: ecs.FargateService;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly backlogPerTaskTarget: number;
+  readonly scaleInAfter: Duration;
+  readonly pollInterval: Duration;
+}
+
+/**
+ * The queue poller of one stack: a single Lambda function (arm64, pinned Node.js runtime,
+ * its own log group) that every SqsWorkerService in the stack shares, invoked once a
+ * minute per worker by an EventBridge Scheduler schedule whose input carries that
+ * worker's settings. The function's role does not grow with the number of workers: it
+ * reads and scales only queues and services tagged for this poller.
+ */
+export class QueuePoller extends Construct {
+  /** The poller of `scope`'s stack, created on first use. */
+  public static of(scope: IConstruct): QueuePoller {
+    const stack = Stack.of(scope);
+    return (stack.node.tryFindChild(SINGLETON_ID) as QueuePoller | undefined) ?? new QueuePoller(stack, SINGLETON_ID);
+  }
+
+  public readonly function: lambda.Function;
+  public readonly role: iam.Role;
+  public readonly logGroup: logs.LogGroup;
+  /** The role EventBridge Scheduler assumes to invoke the function. */
+  public readonly schedulerRole: iam.Role;
+  /** Value of the `cdk-fargate-system:queue-poller` tag on everything this poller may touch. */
+  public readonly tagValue: string;
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.tagValue = Names.uniqueResourceName(this, { maxLength: 128 });
+    const tagged = { StringEquals: { [`aws:ResourceTag/${POLLER_TAG_KEY}`]: this.tagValue } };
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'SqsWorkerService queue poller: reads tagged queues and services, scales tagged services, publishes its metrics',
+    });
+    // No managed policy: logs only to its own group.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    }));
+    // Service Authorization Reference (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsqs.html,
+    // list_amazonelasticcontainerservice.html): these actions accept aws:ResourceTag on queues and services.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['sqs:GetQueueAttributes'],
+      resources: [stack.formatArn({ service: 'sqs', resource: '*' })],
+      conditions: tagged,
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+      resources: [stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
+      conditions: tagged,
+    }));
+    // RegisterScalableTarget needs ecs:DescribeServices and ecs:UpdateService on the service
+    // too (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html),
+    // which the tag-scoped statement above grants only for this poller's services.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:RegisterScalableTarget'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: {
+          'application-autoscaling:service-namespace': 'ecs',
+          'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount',
+        },
+      },
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:PutMetricData'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'cloudwatch:namespace': POLLER_NAMESPACE } },
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['cloudwatch:GetMetricData'],
+      resources: ['*'],
+    }));
+
+    this.function = new QueuePollerFunction(this, 'Function', {
+      description: 'SqsWorkerService queue poller: wakes workers from zero and publishes their backlog per task',
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 128,
+      // A run spans at most one minute of polls plus its API calls.
+      timeout: Duration.seconds(75),
+      role: this.role,
+      logGroup: this.logGroup,
+      // No reserved concurrency: reserving any fails in accounts whose limit is 10.
+    });
+    // Scheduler invokes asynchronously: a late run is useless, the next one is a minute away.
+    this.function.configureAsyncInvoke({ maxEventAge: Duration.seconds(60), retryAttempts: 0 });
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      // Confused-deputy protection: only this account's default schedule group
+      // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': stack.account,
+            'aws:SourceArn': stack.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+          },
+        },
+      }),
+      description: 'EventBridge Scheduler: invokes the SqsWorkerService queue poller',
+    });
+    this.function.grantInvoke(this.schedulerRole);
+
+    addNagSuppressions(this.role.node.findChild('DefaultPolicy'), [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'Queues and services are matched by this poller\'s tag (aws:ResourceTag condition), so the policy does not grow per worker; ' +
+        'Application Auto Scaling targets have random ARNs and are limited to the ECS namespace; GetMetricData has no resource-level permissions; ' +
+        'PutMetricData is limited by the cloudwatch:namespace condition.',
+      appliesTo: [
+        { regex: '/^Resource::arn:<AWS::Partition>:sqs:.+:\\*$/g' },
+        { regex: '/^Resource::arn:<AWS::Partition>:ecs:.+:service\\/\\*$/g' },
+        'Resource::*',
+      ],
+    }]);
+    const invokePolicy = this.schedulerRole.node.findChild('DefaultPolicy');
+    addNagSuppressions(invokePolicy, [{
+      id: 'AwsSolutions-IAM5',
+      reason: 'lambda:InvokeFunction on the poller function and its versions (<arn>:*), as aws-cdk-lib grants it.',
+      appliesTo: [{ regex: '/^Resource::<.+\\.Arn>:\\*$/g' }],
+    }]);
+  }
+
+  /**
+   * Poll `worker` once a minute: a schedule in the worker's own scope (so it goes with
+   * the worker), its queue and service tagged for this poller.
+   */
+  public addWorker(scope: Construct, worker: PolledWorker): scheduler.CfnSchedule {
+    Tags.of(worker.service).add(POLLER_TAG_KEY, this.tagValue);
+    if (worker.queueCreatedByWorker) {
+      Tags.of(worker.queue).add(POLLER_TAG_KEY, this.tagValue);
+    } else {
+      // A queue the worker was given may not be taggable from here: grant it by ARN.
+      worker.queue.grant(this.role, 'sqs:GetQueueAttributes');
+    }
+    const input: PollerTarget = {
+      queueUrl: worker.queue.queueUrl,
+      queueName: worker.queue.queueName,
+      clusterName: worker.service.cluster.clusterName,
+      serviceName: worker.service.serviceName,
+      minCapacity: worker.minCapacity,
+      maxCapacity: worker.maxCapacity,
+      backlogPerTaskTarget: worker.backlogPerTaskTarget,
+      scaleInAfterSeconds: worker.scaleInAfter.toSeconds(),
+      pollIntervalSeconds: worker.pollInterval.toSeconds(),
+      namespace: POLLER_NAMESPACE,
+    };
+    return new scheduler.CfnSchedule(scope, 'QueuePollerSchedule', {
+      description: `Queue poller for ${scope.node.path}`,
+      // EventBridge Scheduler's finest rate; polls within the minute come from pollInterval.
+      scheduleExpression: 'rate(1 minute)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: {
+        arn: this.function.functionArn,
+        roleArn: this.schedulerRole.roleArn,
+        input: Stack.of(scope).toJsonString(input),
+        // https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-retry-policy.html
+        retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 60 },
+      },
+    });
+  }
+}
+
+/** A poller metric of one worker's service. */
+export function pollerMetric(service: ecs.FargateService, metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: POLLER_NAMESPACE,
+    metricName,
+    dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName },
+    period: Duration.minutes(1),
+    statistic: cloudwatch.Stats.AVERAGE,
+    ...props,
+  });
+}
+
+export { POLLER_METRICS };
