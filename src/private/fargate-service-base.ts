@@ -27,7 +27,7 @@ export interface ServiceBaseSpec {
   /** Ports the container listens on. */
   readonly portMappings?: ecs.PortMapping[];
   /** Construct-specific prop checks, run with the shared ones before anything is created. */
-  readonly validate?: (v: PropsValidator) => void;
+  readonly validate?: (v: PropsValidator, scope: Construct) => void;
 }
 
 const DEFAULT_CPU = 256;

@@ -1,6 +1,6 @@
 import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import type { ServiceBaseSpec } from './fargate-service-base';
 import { checkCapacityRange, checkFargateTaskSize, PropsValidator, SECRET_LIKE_ENV_NAME } from './validation';
 import { FargateServiceOptions } from '../common/fargate-service-props';
@@ -18,7 +18,7 @@ export interface ResolvedTaskSize {
  * Check the options every service shares, then the construct's own (`spec.validate`),
  * and throw one error listing every problem. Runs before any child is created.
  */
-export function validateServiceOptions(scope: IConstruct, props: FargateServiceOptions, spec: ServiceBaseSpec, size: ResolvedTaskSize): void {
+export function validateServiceOptions(scope: Construct, props: FargateServiceOptions, spec: ServiceBaseSpec, size: ResolvedTaskSize): void {
   const v = new PropsValidator(spec.constructName);
   checkFargateTaskSize(v, size.cpu, size.memoryLimitMiB);
   checkCapacityRange(v, spec.minCapacity, spec.maxCapacity);
@@ -46,7 +46,7 @@ export function validateServiceOptions(scope: IConstruct, props: FargateServiceO
       `environment variable ${key} is set by ${spec.constructName} itself: remove it from environment/secrets`);
   }
 
-  spec.validate?.(v);
+  spec.validate?.(v, scope);
   v.throwIfInvalid(scope);
 }
 

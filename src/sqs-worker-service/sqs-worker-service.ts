@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, Stack, Tags } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,6 +14,8 @@ import { FargateServiceBase } from '../private/fargate-service-base';
 import { addNagSuppressions } from '../private/nag-suppressions';
 
 const DEFAULTS = WORKER_DEFAULTS;
+/** Tag the service propagates to its tasks; task scale-in protection is granted on it. */
+const SERVICE_TAG_KEY = 'cdk-fargate-system:service';
 
 /**
  * A worker on ECS Fargate fed by an SQS queue (service B of the reference system).
@@ -79,7 +81,7 @@ export class SqsWorkerService extends FargateServiceBase {
       minCapacity,
       maxCapacity,
       reservedEnvironment: ['QUEUE_URL', 'QUEUE_NAME'],
-      validate: (v) => validateWorkerProps(v, this, props),
+      validate: (v, self) => validateWorkerProps(v, self, props),
     });
 
     const processingTime = props.messageProcessingTime ?? DEFAULTS.messageProcessingTime;
@@ -237,20 +239,24 @@ export class SqsWorkerService extends FargateServiceBase {
    * ECS task scale-in protection: the worker calls the ECS agent
    * (`PUT $ECS_AGENT_URI/task-protection/v1/state`) with the task role's credentials.
    * Task ARNs are unknown before the tasks start, so the grant names the cluster's tasks
-   * and narrows them to this service's with the `aws:ecs:serviceName` tag that ECS
-   * managed tags put on every task of the service (the task resource accepts
-   * aws:ResourceTag: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+   * and narrows them to this service's by a tag the service propagates to its tasks (the
+   * task resource accepts aws:ResourceTag:
+   * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html).
+   * A tag value known at synth time, unlike the service's generated name, keeps the task
+   * role's policy free of a dependency cycle with the service.
    */
   private grantTaskProtection(): void {
     const stack = Stack.of(this);
+    const serviceTag = Names.uniqueResourceName(this, { maxLength: 128 });
+    Tags.of(this.service).add(SERVICE_TAG_KEY, serviceTag);
     this.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
       resources: [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: `${this.service.cluster.clusterName}/*` })],
-      conditions: { StringEquals: { 'aws:ResourceTag/aws:ecs:serviceName': this.service.serviceName } },
+      conditions: { StringEquals: { [`aws:ResourceTag/${SERVICE_TAG_KEY}`]: serviceTag } },
     }));
     addNagSuppressions(this.taskRole.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
-      reason: 'Task scale-in protection is granted on task/<cluster>/*, narrowed to this service\'s tasks by the aws:ecs:serviceName tag: a task ARN is not known before the task starts.',
+      reason: 'Task scale-in protection is granted on task/<cluster>/*, narrowed to this service\'s tasks by the tag the service propagates to them: a task ARN is not known before the task starts.',
       appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ecs:.+:task\\/.+\\/\\*$/g' }],
     }]);
   }
