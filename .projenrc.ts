@@ -70,6 +70,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // The reference apps carry their own package.json files and node_modules.
       modulePathIgnorePatterns: ['<rootDir>/integ/', '<rootDir>/lib/', '<rootDir>/dist/'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/integ/'],
+      // Drops one warning aws-cdk-lib raises about its own deprecated property on every synth.
+      setupFiles: ['<rootDir>/test/helpers/jest-setup.ts'],
     },
   },
   eslintOptions: {

@@ -10,7 +10,6 @@ import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SqsWorkerService, SqsWorkerServiceProps } from '../src';
-import { decide } from '../src/sqs-worker-service/poller/decision';
 import { TEST_IMAGE, testEnvironment } from './helpers/fixtures';
 import { AWS_SEMANTICS, AwsSemantics } from './helpers/simulation/aws-semantics';
 import {
@@ -19,6 +18,7 @@ import {
 import { simulate } from './helpers/simulation/simulator';
 import { ScalingModel, scalingModel } from './helpers/simulation/template-model';
 import * as traces from './helpers/simulation/traces';
+import { decide } from '../src/sqs-worker-service/poller/decision';
 
 function synthesizedModel(props: Partial<SqsWorkerServiceProps> = {}): ScalingModel {
   const env = testEnvironment();
@@ -41,7 +41,9 @@ describe('SqsWorkerService scaling simulation (default settings)', () => {
   const model = synthesizedModel();
 
   test('the model comes from the template: poller settings, one target-tracking policy, no step policies', () => {
-    expect(model.poller).toMatchObject({ minCapacity: 0, maxCapacity: 10, backlogPerTaskTarget: 10, scaleInAfterSeconds: 300, pollIntervalSeconds: 30 });
+    expect(model.poller).toMatchObject({
+      minCapacity: 0, maxCapacity: 10, backlogPerTaskTarget: 10, scaleInAfterSeconds: 300, pollIntervalSeconds: 30,
+    });
     expect(model.targetTracking).toHaveLength(1);
     expect(model.targetTracking[0]).toMatchObject({ targetValue: 10, disableScaleIn: false, scaleOutCooldownSeconds: 60 });
     expect(model.stepPolicies).toHaveLength(0);

@@ -18,16 +18,6 @@ function worker(props: Partial<SqsWorkerServiceProps> = {}) {
   return { ...env, service, template: Template.fromStack(env.stack) };
 }
 
-/** The alarm whose metric math contains `expression`. */
-function alarmWithExpression(template: Template, expression: string) {
-  const alarms = template.findResources('AWS::CloudWatch::Alarm', {
-    Properties: { Metrics: Match.arrayWith([Match.objectLike({ Expression: expression })]) },
-  });
-  const ids = Object.keys(alarms);
-  expect(ids).toHaveLength(1);
-  return alarms[ids[0]].Properties;
-}
-
 describe('SqsWorkerService queue', () => {
   test('creates an encrypted, TLS-only queue whose DLQ keeps messages 14 days', () => {
     const { template } = worker();
@@ -95,7 +85,7 @@ describe('SqsWorkerService queue', () => {
     const queue = sqs.Queue.fromQueueArn(env.stack, 'Given', 'arn:aws:sqs:eu-west-1:123456789012:orders');
     const service = new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue });
     expect(service.deadLetterQueueAlarm).toBeUndefined();
-    expect(service.alarms).toHaveLength(2);
+    expect(service.alarms).toHaveLength(3);
     Annotations.fromStack(env.stack).hasWarning('/TestStack/Worker', Match.stringLikeRegexp('queue was given without deadLetterQueue'));
   });
 });
@@ -117,17 +107,22 @@ describe('SqsWorkerService permissions and environment', () => {
     expect(actions.some((a: string) => a.endsWith('*'))).toBe(false);
   });
 
-  test('scale-in protection is scoped to tasks of the cluster', () => {
+  test('scale-in protection is scoped to the tasks of this service (a tag the service propagates to them)', () => {
     const { template, cluster, stack } = worker();
+    const tag = (Object.values(template.findResources('AWS::ECS::Service'))[0] as any).Properties.Tags
+      .find((t: any) => t.Key === 'cdk-fargate-system:service').Value;
+    expect(tag).toMatch(/^TestStackWorker/);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: [{
+        Statement: Match.arrayWith([{
           Action: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
           Effect: 'Allow',
+          Condition: { StringEquals: { 'aws:ResourceTag/cdk-fargate-system:service': tag } },
           Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:123456789012:task/', { Ref: stack.getLogicalId(cluster.node.defaultChild as ecs.CfnCluster) }, '/*']] },
-        }],
+        }]),
       },
     });
+    template.hasResourceProperties('AWS::ECS::Service', { PropagateTags: 'SERVICE', EnableECSManagedTags: true });
   });
 
   test('passes the queue URL and name to the container', () => {
@@ -160,7 +155,7 @@ describe('SqsWorkerService permissions and environment', () => {
 });
 
 describe('SqsWorkerService task and service', () => {
-  test('runs ARM64 on Fargate Spot with a rollback circuit breaker and 100/200 healthy percent', () => {
+  test('runs ARM64 on one on-demand task plus Spot, with a rollback circuit breaker and 100/200 healthy percent', () => {
     const { template } = worker();
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '256',
@@ -168,7 +163,10 @@ describe('SqsWorkerService task and service', () => {
       RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
     });
     template.hasResourceProperties('AWS::ECS::Service', {
-      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+      CapacityProviderStrategy: [
+        { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
+        { CapacityProvider: 'FARGATE_SPOT', Weight: 3 },
+      ],
       DeploymentConfiguration: {
         DeploymentCircuitBreaker: { Enable: true, Rollback: true },
         MinimumHealthyPercent: 100,
@@ -182,14 +180,11 @@ describe('SqsWorkerService task and service', () => {
 
   test('capacity strategy and architecture can be switched', () => {
     const { template } = worker({
-      capacityStrategy: CapacityStrategy.mixed({ onDemandBase: 1, spotWeight: 3, onDemandWeight: 1 }),
+      capacityStrategy: CapacityStrategy.spot(),
       cpuArchitecture: ecs.CpuArchitecture.X86_64,
     });
     template.hasResourceProperties('AWS::ECS::Service', {
-      CapacityProviderStrategy: [
-        { CapacityProvider: 'FARGATE', Base: 1, Weight: 1 },
-        { CapacityProvider: 'FARGATE_SPOT', Weight: 3 },
-      ],
+      CapacityProviderStrategy: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
     });
     template.hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' } });
   });
@@ -265,120 +260,177 @@ describe('SqsWorkerService task and service', () => {
 });
 
 describe('SqsWorkerService scaling', () => {
-  test('scales between 0 and 10 tasks by default', () => {
+  test('scales between 0 and 10 tasks by default, through the ECS service-linked role (no role of its own)', () => {
     const { template } = worker();
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
       MinCapacity: 0,
       MaxCapacity: 10,
       ScalableDimension: 'ecs:service:DesiredCount',
       ServiceNamespace: 'ecs',
+      RoleARN: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('role/aws-service-role/ecs.application-autoscaling.amazonaws.com/AWSServiceRoleForApplicationAutoScaling_ECSService')])] },
     });
+    const roles = Object.values(template.findResources('AWS::IAM::Role')).map((r: any) => JSON.stringify(r.Properties.AssumeRolePolicyDocument));
+    expect(roles.some((r) => r.includes('application-autoscaling.amazonaws.com'))).toBe(false);
   });
 
-  test('scales out from zero when one message is visible, over 1-minute periods and 1 evaluation period', () => {
-    const { template } = worker();
-    const alarm = alarmWithExpression(template, 'IF(FILL(heartbeat, 0) == 0 AND FILL(desired, 0) == 0, visible, 0)');
-    expect(alarm).toMatchObject({
-      Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1, TreatMissingData: 'notBreaching',
-    });
-    const desired = alarm.Metrics.find((m: any) => m.Id === 'desired');
-    expect(desired.MetricStat.Metric).toMatchObject({ Namespace: 'ECS/ContainerInsights', MetricName: 'DesiredTaskCount' });
-    const visible = alarm.Metrics.find((m: any) => m.Id === 'visible');
-    expect(visible.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible' }, Period: 60 });
-    const heartbeat = alarm.Metrics.find((m: any) => m.Id === 'heartbeat');
-    expect(heartbeat.MetricStat).toMatchObject({ Metric: { Namespace: 'AWS/ECS', MetricName: 'CPUUtilization' }, Stat: 'SampleCount', Period: 60 });
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: {
-        AdjustmentType: 'ChangeInCapacity',
-        StepAdjustments: [{ MetricIntervalLowerBound: 0, ScalingAdjustment: 1 }],
-        Cooldown: 300,
-      },
-    });
-  });
-
-  test('tracks visible messages per running task through the L1, scale-out only', () => {
+  test('one target-tracking policy holds the poller\'s backlog per task at the target, scaling out within a minute', () => {
     const { template } = worker({ backlogPerTaskTarget: 25 });
+    const policies = template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy');
+    expect(Object.keys(policies)).toHaveLength(1);
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       PolicyType: 'TargetTrackingScaling',
       TargetTrackingScalingPolicyConfiguration: {
         TargetValue: 25,
-        DisableScaleIn: true,
+        ScaleOutCooldown: 60,
+        ScaleInCooldown: 300,
         CustomizedMetricSpecification: {
-          Metrics: [
-            { Id: 'visible', ReturnData: false, MetricStat: { Stat: 'Sum', Metric: { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Dimensions: [{ Name: 'QueueName', Value: Match.anyValue() }] } } },
-            { Id: 'tasks', ReturnData: false, MetricStat: { Stat: 'Average', Metric: { Namespace: 'ECS/ContainerInsights', MetricName: 'RunningTaskCount', Dimensions: Match.arrayWith([Match.objectLike({ Name: 'ServiceName' })]) } } },
-            { Id: 'backlogPerTask', Expression: 'visible / tasks', ReturnData: true, Label: Match.anyValue() },
-          ],
+          Namespace: 'CdkFargateSystem/SqsWorkerService',
+          MetricName: 'BacklogPerTask',
+          Statistic: 'Average',
+          Dimensions: [{ Name: 'ClusterName', Value: Match.anyValue() }, { Name: 'ServiceName', Value: Match.anyValue() }],
         },
       },
     });
+    const config = Object.values(policies)[0].Properties.TargetTrackingScalingPolicyConfiguration;
+    expect(config.DisableScaleIn).toBeUndefined(); // scale-in on: the poller's floor protects the last task
   });
 
-  test('scales in to the minimum only when nothing is visible and nothing is in flight', () => {
-    const { template } = worker({ minCapacity: 1, scaleInAfter: Duration.minutes(10) });
-    const alarm = alarmWithExpression(template, 'FILL(visible, 0) + FILL(inFlight, 0)');
-    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'LessThanOrEqualToThreshold', EvaluationPeriods: 10, DatapointsToAlarm: 10, TreatMissingData: 'breaching' });
-    const inFlight = alarm.Metrics.find((m: any) => m.Id === 'inFlight');
-    expect(inFlight.MetricStat.Metric.MetricName).toBe('ApproximateNumberOfMessagesNotVisible');
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      PolicyType: 'StepScaling',
-      StepScalingPolicyConfiguration: {
-        AdjustmentType: 'ExactCapacity',
-        StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 1 }],
-        Cooldown: 600,
+  test('the queue poller runs every minute per worker with the worker\'s settings, no retries and a one-minute event age', () => {
+    const { template, stack } = worker({
+      minCapacity: 1, maxCapacity: 7, backlogPerTaskTarget: 4, scaleInAfter: Duration.minutes(10), pollInterval: Duration.seconds(20),
+    });
+    const schedules = template.findResources('AWS::Scheduler::Schedule');
+    expect(Object.keys(schedules)).toHaveLength(1);
+    const schedule = Object.values(schedules)[0].Properties;
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'rate(1 minute)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: { RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } },
+    });
+    const input = JSON.parse(stack.resolve(schedule.Target.Input)['Fn::Join'][1].map((p: unknown) => typeof p === 'string' ? p : 'token').join(''));
+    expect(input).toEqual({
+      queueUrl: 'token',
+      queueName: 'token',
+      clusterName: 'token',
+      serviceName: 'token',
+      minCapacity: 1,
+      maxCapacity: 7,
+      backlogPerTaskTarget: 4,
+      scaleInAfterSeconds: 600,
+      pollIntervalSeconds: 20,
+      namespace: 'CdkFargateSystem/SqsWorkerService',
+    });
+  });
+
+  test('the poller function is arm64 on a pinned Node.js runtime, with its own log group, no reserved concurrency and no retries', () => {
+    const { template } = worker();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['arm64'],
+      Runtime: 'nodejs24.x',
+      MemorySize: 128,
+      Timeout: 75,
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+    const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0].Properties;
+    expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('the poller role reads and scales only tagged queues and services, and publishes only to its namespace', () => {
+    const { template, service } = worker();
+    const roleId = Object.entries(template.findResources('AWS::IAM::Role'))
+      .find(([, r]: [string, any]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))![0];
+    expect(template.findResources('AWS::IAM::Role')[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+    const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }))[0] as any;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const pollerTag = service.queuePoller.tagValue;
+    expect(pollerTag).toMatch(/^TestStackCdkFargateSystemQueuePoller/);
+    const tagged = { StringEquals: { 'aws:ResourceTag/cdk-fargate-system:queue-poller': pollerTag } };
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Condition: tagged }),
+      expect.objectContaining({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Condition: tagged }),
+      expect.objectContaining({
+        Action: ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:RegisterScalableTarget'],
+        Condition: { StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' } },
+      }),
+      expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'CdkFargateSystem/SqsWorkerService' } } }),
+      expect.objectContaining({ Action: 'cloudwatch:GetMetricData', Resource: '*' }),
+    ]));
+    // The service and the created queue carry the tag.
+    template.hasResourceProperties('AWS::ECS::Service', { Tags: Match.arrayWith([{ Key: 'cdk-fargate-system:queue-poller', Value: pollerTag }]) });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      RedrivePolicy: Match.anyValue(),
+      Tags: Match.arrayWith([{ Key: 'cdk-fargate-system:queue-poller', Value: pollerTag }]),
+    });
+  });
+
+  test('EventBridge Scheduler may assume its role only for this account\'s default schedule group', () => {
+    const { template } = worker();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [{
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': '123456789012',
+              'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':scheduler:eu-west-1:123456789012:schedule-group/default']] },
+            },
+          },
+        }],
       },
     });
   });
 
-  test('drains to zero by default', () => {
-    const { template } = worker();
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ExactCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }] }),
-    });
+  test('workers in one stack share one poller whose policy does not grow with them', () => {
+    const one = testEnvironment();
+    new SqsWorkerService(one.stack, 'One', { cluster: one.cluster, image: TEST_IMAGE });
+    const statementsWithOne = pollerStatements(one.stack).length;
+    const env = testEnvironment();
+    new SqsWorkerService(env.stack, 'One', { cluster: env.cluster, image: TEST_IMAGE });
+    new SqsWorkerService(env.stack, 'Two', { cluster: env.cluster, image: TEST_IMAGE });
+    new SqsWorkerService(env.stack, 'Three', { cluster: env.cluster, image: TEST_IMAGE });
+    const template = Template.fromStack(env.stack);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 3);
+    expect(pollerStatements(env.stack)).toHaveLength(statementsWithOne);
   });
 
-  test('shrinks gradually while visible plus in-flight messages per task stay under the target', () => {
-    const { template } = worker({ backlogPerTaskTarget: 8 });
-    const alarm = alarmWithExpression(template, '(FILL(visible, 0) + FILL(inFlight, 0)) / tasks');
-    expect(alarm).toMatchObject({ Threshold: 8, ComparisonOperator: 'LessThanThreshold', EvaluationPeriods: 5, DatapointsToAlarm: 5, TreatMissingData: 'notBreaching' });
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      StepScalingPolicyConfiguration: {
-        AdjustmentType: 'PercentChangeInCapacity',
-        MinAdjustmentMagnitude: 1,
-        StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: -20 }],
-        Cooldown: 300,
-        MetricAggregationType: 'Maximum',
-      },
-    });
+  test('a given queue is granted to the poller by ARN (it may not be taggable from here)', () => {
+    const env = testEnvironment();
+    const queue = sqs.Queue.fromQueueArn(env.stack, 'Given', 'arn:aws:sqs:eu-west-1:123456789012:orders');
+    new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue });
+    expect(pollerStatements(env.stack)).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Resource: 'arn:aws:sqs:eu-west-1:123456789012:orders' }),
+    ]));
   });
 
-  test('each scaling alarm drives its own policy, and scale-in never ignores messages in flight', () => {
-    const { template } = worker();
-    const policies = template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy');
-    expect(Object.keys(policies)).toHaveLength(4);
-    const expectations: Array<[string, string]> = [
-      ['IF(FILL(heartbeat, 0) == 0 AND FILL(desired, 0) == 0, visible, 0)', 'ChangeInCapacity'],
-      ['(FILL(visible, 0) + FILL(inFlight, 0)) / tasks', 'PercentChangeInCapacity'],
-      ['FILL(visible, 0) + FILL(inFlight, 0)', 'ExactCapacity'],
-    ];
-    for (const [expression, adjustmentType] of expectations) {
-      const alarm = alarmWithExpression(template, expression);
-      expect(alarm.AlarmActions).toHaveLength(1);
-      const policyId = alarm.AlarmActions[0].Ref;
-      expect(policies[policyId].Properties.StepScalingPolicyConfiguration.AdjustmentType).toBe(adjustmentType);
-    }
-    const scaleIn = Object.values(policies).filter((p: any) => {
-      const steps = p.Properties.StepScalingPolicyConfiguration;
-      const tracking = p.Properties.TargetTrackingScalingPolicyConfiguration;
-      return (tracking && !tracking.DisableScaleIn) || (steps && steps.StepAdjustments.some((a: any) => a.MetricIntervalUpperBound === 0));
-    });
-    expect(scaleIn).toHaveLength(2); // shrink and drain: both alarms read ApproximateNumberOfMessagesNotVisible
+  test('adds at most 20 CloudFormation resources per worker', () => {
+    const env = testEnvironment();
+    new SqsWorkerService(env.stack, 'One', { cluster: env.cluster, image: TEST_IMAGE });
+    const one = Object.keys(Template.fromStack(env.stack).toJSON().Resources).length;
+    const env2 = testEnvironment();
+    new SqsWorkerService(env2.stack, 'One', { cluster: env2.cluster, image: TEST_IMAGE });
+    new SqsWorkerService(env2.stack, 'Two', { cluster: env2.cluster, image: TEST_IMAGE });
+    const two = Object.keys(Template.fromStack(env2.stack).toJSON().Resources).length;
+    expect(two - one).toBeLessThanOrEqual(20);
   });
 });
 
+/** Statements of the queue poller role's policy. */
+function pollerStatements(stack: Stack): any[] {
+  const template = Template.fromStack(stack);
+  const roleId = Object.entries(template.findResources('AWS::IAM::Role'))
+    .find(([, r]: [string, any]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))![0];
+  const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }))[0] as any;
+  return policy.Properties.PolicyDocument.Statement;
+}
+
 describe('SqsWorkerService alarms and metrics', () => {
-  test('alarms on DLQ messages, old messages and time pinned at max capacity', () => {
+  test('alarms on DLQ messages, old messages, time pinned at max capacity, and a silent poller', () => {
     const { template } = worker({ maxCapacity: 4, oldestMessageAgeThreshold: Duration.minutes(30) });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
@@ -399,9 +451,24 @@ describe('SqsWorkerService alarms and metrics', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 3,
     });
+    // The poller publishes every minute: silence (missing data) is the failure.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: [Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: Match.objectLike({ Namespace: 'CdkFargateSystem/SqsWorkerService', MetricName: 'OutstandingMessages' }),
+          Stat: 'SampleCount',
+          Period: 60,
+        }),
+      })],
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'breaching',
+    });
   });
 
-  test('alarmActions reach every operational alarm but no scaling alarm', () => {
+  test('alarmActions reach every operational alarm', () => {
     const env = testEnvironment();
     const topic = new sns.Topic(env.stack, 'Pager');
     const service = new SqsWorkerService(env.stack, 'Worker', {
@@ -412,12 +479,9 @@ describe('SqsWorkerService alarms and metrics', () => {
       const topicId = stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic);
       expect(stack.resolve((alarm.node.defaultChild as any).alarmActions)).toEqual([{ Ref: topicId }]);
     }
-    expect(service.alarms).toHaveLength(3);
-    for (const scalingAlarm of [service.wakeFromZeroAlarm, service.drainAlarm]) {
-      const actions = stack.resolve((scalingAlarm.node.defaultChild as any).alarmActions) as any[];
-      expect(actions).toHaveLength(1);
-      expect(JSON.stringify(actions)).not.toContain('Pager');
-    }
+    expect(service.alarms).toHaveLength(4);
+    // The scaling policy's alarms belong to Application Auto Scaling: none is in the template.
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))).toHaveLength(4);
   });
 
   test('exposes queue depth, in-flight, age and backlog-per-task metrics', () => {
@@ -426,8 +490,9 @@ describe('SqsWorkerService alarms and metrics', () => {
     expect(service.metricMessagesInFlight().metricName).toBe('ApproximateNumberOfMessagesNotVisible');
     expect(service.metricAgeOfOldestMessage().metricName).toBe('ApproximateAgeOfOldestMessage');
     const backlog = service.metricBacklogPerTask();
-    expect(backlog.expression).toBe('visible / tasks');
-    expect(Object.keys(backlog.usingMetrics).sort()).toEqual(['tasks', 'visible']);
+    expect(backlog).toMatchObject({ namespace: 'CdkFargateSystem/SqsWorkerService', metricName: 'BacklogPerTask', statistic: 'Average' });
+    expect(Object.keys(backlog.dimensions ?? {}).sort()).toEqual(['ClusterName', 'ServiceName']);
+    expect(service.metricOutstandingMessages()).toMatchObject({ metricName: 'OutstandingMessages', statistic: 'Maximum' });
     expect(service.metricRunningTaskCount().namespace).toBe('ECS/ContainerInsights');
     expect(service.metricCpuUtilization().period.toSeconds()).toBe(60);
   });
@@ -436,8 +501,13 @@ describe('SqsWorkerService alarms and metrics', () => {
 describe('SqsWorkerService validation', () => {
   test.each<[string, Partial<SqsWorkerServiceProps>, RegExp]>([
     ['min above max', { minCapacity: 5, maxCapacity: 2 }, /maxCapacity \(2\) must be >= minCapacity \(5\): raise maxCapacity or lower minCapacity/],
-    ['zero max', { maxCapacity: 0 }, /maxCapacity \(0\) must be a whole number of at least 1/],
-    ['negative max', { maxCapacity: -3 }, /maxCapacity \(-3\) must be a whole number of at least 1/],
+    ['zero max', { maxCapacity: 0 }, /maxCapacity \(0\) must be a whole number from 1 to 5000 \(ECS's tasks-per-service quota\)/],
+    ['negative max', { maxCapacity: -3 }, /maxCapacity \(-3\) must be a whole number from 1 to 5000/],
+    ['max above the tasks-per-service quota', { maxCapacity: 100000 }, /maxCapacity \(100000\) must be a whole number from 1 to 5000/],
+    ['a sub-second stop timeout', { stopTimeout: Duration.millis(1500) }, /stopTimeout \(1 second 500 millis\) must be a whole number of seconds: round it, e.g. Duration.seconds\(2\)/],
+    ['a sub-second processing time', { messageProcessingTime: Duration.millis(2500) }, /messageProcessingTime \(2 seconds 500 millis\) must be a whole number of seconds/],
+    ['a poll interval that does not divide a minute', { pollInterval: Duration.seconds(45) }, /pollInterval \(45 seconds\) must divide a minute into whole polls: one of 10, 12, 15, 20, 30 or 60 seconds/],
+    ['a poll interval under 10 seconds', { pollInterval: Duration.seconds(5) }, /pollInterval \(5 seconds\) must divide a minute/],
     ['negative min', { minCapacity: -1 }, /minCapacity \(-1\) must be an integer from 0/],
     ['visibility shorter than processing', { messageProcessingTime: Duration.minutes(5), visibilityTimeout: Duration.minutes(1) },
       /visibilityTimeout \(1 minute\) is shorter than messageProcessingTime \(5 minutes\)/],
@@ -480,12 +550,37 @@ describe('SqsWorkerService validation', () => {
     expect(env.stack.node.tryFindChild('Worker')?.node.children ?? []).toHaveLength(0);
   });
 
+  test('lists a sub-second duration once, not once per check that reads it', () => {
+    expect(() => worker({ messageProcessingTime: Duration.millis(2500), visibilityTimeout: Duration.minutes(1) })).toThrow(
+      /has invalid props:\n {2}- messageProcessingTime \(2 seconds 500 millis\) must be a whole number of seconds[^\n]*$/);
+  });
+
+  test('rejects a given queue whose visibility timeout is shorter than the processing time', () => {
+    const env = testEnvironment();
+    const queue = new sqs.Queue(env.stack, 'Orders', { visibilityTimeout: Duration.seconds(20) });
+    expect(() => new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue, messageProcessingTime: Duration.minutes(1) }))
+      .toThrow(/queue TestStack\/Orders has a visibility timeout of 20 seconds, shorter than messageProcessingTime \(1 minute\)/);
+    // SQS's default (30 s) is known too.
+    const plain = new sqs.Queue(env.stack, 'Plain');
+    expect(() => new SqsWorkerService(env.stack, 'Worker2', { cluster: env.cluster, image: TEST_IMAGE, queue: plain, messageProcessingTime: Duration.minutes(2) }))
+      .toThrow(/visibility timeout of 30 seconds, shorter than messageProcessingTime \(2 minutes\)/);
+  });
+
+  test('rejects a queue in another account or region unless allowQueueInAnotherEnvironment says otherwise', () => {
+    const env = testEnvironment();
+    const foreign = sqs.Queue.fromQueueArn(env.stack, 'Foreign', 'arn:aws:sqs:us-east-1:210987654321:orders');
+    expect(() => new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue: foreign }))
+      .toThrow(/queue TestStack\/Foreign is in another account or region \(210987654321\/us-east-1\) than the stack \(123456789012\/eu-west-1\).*allowQueueInAnotherEnvironment: true/);
+    const accepted = new SqsWorkerService(env.stack, 'Accepted', { cluster: env.cluster, image: TEST_IMAGE, queue: foreign, allowQueueInAnotherEnvironment: true });
+    expect(accepted.queue).toBe(foreign);
+  });
+
   test('fails synth when the cluster lacks the Fargate Spot capacity provider', () => {
     const app = new App();
     const stack = new Stack(app, 'S');
     const cluster = new ecs.Cluster(stack, 'Plain', { containerInsightsV2: ecs.ContainerInsights.ENABLED });
     new SqsWorkerService(stack, 'Worker', { cluster, image: TEST_IMAGE });
-    expect(() => app.synth()).toThrow(/lacks capacity provider\(s\) FARGATE_SPOT used by capacityStrategy: create the cluster with enableFargateCapacityProviders: true/);
+    expect(() => app.synth()).toThrow(/lacks capacity provider\(s\) FARGATE, FARGATE_SPOT used by capacityStrategy: create the cluster with enableFargateCapacityProviders: true/);
   });
 
   test('fails synth when autoscaling is registered a second time', () => {
@@ -509,11 +604,13 @@ describe('SqsWorkerService validation', () => {
   });
 
   test('CapacityStrategy rejects weights that place no task', () => {
-    expect(() => CapacityStrategy.mixed({ spotWeight: 0 })).toThrow(/spotWeight and onDemandWeight are both 0: give at least one of them a positive weight/);
+    expect(() => CapacityStrategy.mixed({ onDemandBase: 0, spotWeight: 0, onDemandWeight: 0 })).toThrow(/spotWeight and onDemandWeight are both 0: give at least one of them a positive weight/);
     expect(() => CapacityStrategy.mixed({ onDemandBase: -1 })).toThrow(/onDemandBase \(-1\) must be an integer from 0 to 100000/);
     expect(() => CapacityStrategy.mixed({ spotWeight: 1001 })).toThrow(/spotWeight \(1001\) must be an integer from 0 to 1000/);
     expect(() => CapacityStrategy.custom([])).toThrow(/strategies is empty/);
     expect(() => CapacityStrategy.custom([{ capacityProvider: 'FARGATE', base: 2, weight: 0 }])).toThrow(/no strategy item has a positive weight/);
+    expect(() => CapacityStrategy.mixed({ onDemandBase: 1, onDemandWeight: 0 }))
+      .toThrow(/onDemandBase \(1\) with onDemandWeight 0: AWS documents that a capacity provider with weight 0 can't be used to place tasks/);
   });
 });
 

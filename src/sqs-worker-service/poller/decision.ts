@@ -116,10 +116,12 @@ export function decide(
   if (work > 0) {
     const sized = Math.min(target.maxCapacity, Math.max(floor, Math.ceil(work / target.backlogPerTaskTarget)));
     if (registeredMin < floor || service.desired < floor) {
+      // Raising the floor brings the desired count up to it at once; a bigger backlog, or a
+      // floor that was already raised (so registering it changes nothing), needs the count too.
+      const floorAlreadyRaised = registeredMin >= floor;
       return {
         minCapacity: Math.max(registeredMin, floor),
-        // The new floor alone brings the desired count up to one task; a bigger backlog is sized here.
-        desiredCount: sized > Math.max(service.desired, floor) ? sized : undefined,
+        desiredCount: sized > service.desired && (sized > floor || floorAlreadyRaised) ? sized : undefined,
         reason: `wake: ${work} message(s) outstanding with ${service.desired} task(s) desired`,
       };
     }
@@ -179,5 +181,17 @@ export function parseTarget(input: unknown): PollerTarget {
   if (bad.length > 0) {
     throw new Error(`queue poller input is missing or has invalid ${bad.join(', ')}: ${JSON.stringify(input)}`);
   }
-  return t as unknown as PollerTarget;
+  const target = t as unknown as PollerTarget;
+  const interval = target.pollIntervalSeconds;
+  const ranges: Array<[string, boolean]> = [
+    ['pollIntervalSeconds (10 to 60, dividing 60)', Number.isInteger(interval) && interval >= 10 && interval <= 60 && 60 % interval === 0],
+    ['minCapacity / maxCapacity (0 <= min <= max)', target.minCapacity >= 0 && target.maxCapacity >= target.minCapacity],
+    ['backlogPerTaskTarget (> 0)', target.backlogPerTaskTarget > 0],
+    ['scaleInAfterSeconds (>= 60)', target.scaleInAfterSeconds >= 60],
+  ];
+  const outOfRange = ranges.filter(([, ok]) => !ok).map(([name]) => name);
+  if (outOfRange.length > 0) {
+    throw new Error(`queue poller input is out of range: ${outOfRange.join(', ')}: ${JSON.stringify(input)}`);
+  }
+  return target;
 }

@@ -29,39 +29,57 @@ interface Reading {
   readonly service: ServiceCounts;
 }
 
-export async function handler(event: unknown): Promise<{ polls: number; actions: string[] }> {
+export async function handler(event: unknown, context?: { invokedFunctionArn?: string }): Promise<{ polls: number; actions: string[] }> {
   const target = parseTarget(event);
   const polls = pollsPerRun(target);
   const started = Date.now();
   const readings: Reading[] = [];
   const actions: string[] = [];
+  const sqsHistory = queueIsLocal(target.queueUrl, context?.invokedFunctionArn);
 
-  for (let i = 0; i < polls; i++) {
-    // Polls are spaced from the run's start, so a slow API call does not push later ones out.
-    if (i > 0) await sleep(started + i * target.pollIntervalSeconds * 1000 - Date.now());
-    const [queue, service, registeredMin] = await Promise.all([readQueue(target), readService(target), readMinCapacity(target)]);
-    readings.push({ queue, service });
-    const history = needsHistory(target, queue, registeredMin, i) ? await readHistory(target, new Date()) : undefined;
-    const decision = decide(target, queue, service, registeredMin, i, history);
-    log({ poll: i, queue, service, registeredMin, history, decision });
-    if (decision.minCapacity !== undefined) {
-      // Absolute values only: a second run doing the same thing does no harm.
-      await autoscaling.send(new RegisterScalableTargetCommand({
-        ServiceNamespace: 'ecs',
-        ScalableDimension: 'ecs:service:DesiredCount',
-        ResourceId: resourceId(target),
-        MinCapacity: decision.minCapacity,
-      }));
-      actions.push(`minCapacity=${decision.minCapacity}`);
+  try {
+    for (let i = 0; i < polls; i++) {
+      // Polls are spaced from the run's start, so a slow API call does not push later ones out.
+      if (i > 0) await sleep(started + i * target.pollIntervalSeconds * 1000 - Date.now());
+      const [queue, service, registeredMin] = await Promise.all([readQueue(target), readService(target), readMinCapacity(target)]);
+      readings.push({ queue, service });
+      const history = needsHistory(target, queue, registeredMin, i) ? await readHistory(target, new Date(), sqsHistory) : undefined;
+      const decision = decide(target, queue, service, registeredMin, i, history);
+      log({ poll: i, queue, service, registeredMin, history, decision });
+      if (decision.minCapacity !== undefined) {
+        // Absolute values only: a second run doing the same thing does no harm.
+        await autoscaling.send(new RegisterScalableTargetCommand({
+          ServiceNamespace: 'ecs',
+          ScalableDimension: 'ecs:service:DesiredCount',
+          ResourceId: resourceId(target),
+          MinCapacity: decision.minCapacity,
+        }));
+        actions.push(`minCapacity=${decision.minCapacity}`);
+      }
+      if (decision.desiredCount !== undefined) {
+        await ecs.send(new UpdateServiceCommand({ cluster: target.clusterName, service: target.serviceName, desiredCount: decision.desiredCount }));
+        actions.push(`desiredCount=${decision.desiredCount}`);
+      }
     }
-    if (decision.desiredCount !== undefined) {
-      await ecs.send(new UpdateServiceCommand({ cluster: target.clusterName, service: target.serviceName, desiredCount: decision.desiredCount }));
-      actions.push(`desiredCount=${decision.desiredCount}`);
-    }
+  } finally {
+    // Publish what was read even when a later call failed: target tracking keeps its datapoint.
+    // The run still fails (the error propagates), so Lambda's Errors metric and the
+    // worker's poller alarm see it once datapoints stop.
+    if (readings.length > 0) await publish(target, readings, started);
   }
-
-  await publish(target, readings, started);
   return { polls, actions };
+}
+
+/**
+ * AWS/SQS metrics live in the queue's own account and region: for a queue elsewhere the
+ * poller cannot read them (and must not read a same-named local queue's), so the quiet
+ * window rests on its own OutstandingMessages alone.
+ */
+function queueIsLocal(queueUrl: string, functionArn: string | undefined): boolean {
+  const url = /^https:\/\/sqs\.([a-z0-9-]+)\.[^/]+\/(\d{12})\//.exec(queueUrl);
+  const fn = functionArn?.split(':');
+  if (!url || !fn || fn.length < 5) return true;
+  return url[1] === fn[3] && url[2] === fn[4];
 }
 
 async function readQueue(target: PollerTarget): Promise<QueueCounts> {
@@ -103,7 +121,7 @@ async function readMinCapacity(target: PollerTarget): Promise<number> {
  * flowing); the poller's own OutstandingMessages covers the minutes SQS has not
  * published yet. Missing datapoints count as zero.
  */
-async function readHistory(target: PollerTarget, now: Date): Promise<ActivityHistory> {
+async function readHistory(target: PollerTarget, now: Date, includeSqsMetrics: boolean): Promise<ActivityHistory> {
   const start = new Date(now.getTime() - target.scaleInAfterSeconds * 1000);
   const sqsMetric = (id: string, metricName: string) => ({
     Id: id,
@@ -117,8 +135,7 @@ async function readHistory(target: PollerTarget, now: Date): Promise<ActivityHis
     StartTime: start,
     EndTime: now,
     MetricDataQueries: [
-      sqsMetric('sent', 'NumberOfMessagesSent'),
-      sqsMetric('received', 'NumberOfMessagesReceived'),
+      ...(includeSqsMetrics ? [sqsMetric('sent', 'NumberOfMessagesSent'), sqsMetric('received', 'NumberOfMessagesReceived')] : []),
       {
         Id: 'outstanding',
         MetricStat: {

@@ -52,7 +52,13 @@ export class MetricStore {
       const s = minutes.get(m);
       if (!s || s.availableAt > now) continue;
       merged = merged
-        ? { count: merged.count + s.count, sum: merged.sum + s.sum, min: Math.min(merged.min, s.min), max: Math.max(merged.max, s.max), availableAt: 0 }
+        ? {
+          count: merged.count + s.count,
+          sum: merged.sum + s.sum,
+          min: Math.min(merged.min, s.min),
+          max: Math.max(merged.max, s.max),
+          availableAt: 0,
+        }
         : { ...s };
     }
     if (!merged) return undefined;

@@ -110,7 +110,7 @@ class Simulation {
     private readonly model: ScalingModel,
     private readonly trace: Trace,
     private readonly aws: AwsSemantics,
-    private readonly decide: DecideFunction,
+    private readonly decideFn: DecideFunction,
   ) {
     this.minCapacity = model.minCapacity;
     // ECS starts the service at its minimum; a worker deployed long ago sits there.
@@ -226,7 +226,7 @@ class Simulation {
     this.accessQueue(t); // GetQueueAttributes is an action on the queue
     const service = { desired: this.desired, running: this.running(t), pending: this.tasks.length - this.running(t) };
     const history = needsHistory(target, queue, this.minCapacity, poll) ? this.history(t) : undefined;
-    const decision = this.decide(target, queue, service, this.minCapacity, poll, history);
+    const decision = this.decideFn(target, queue, service, this.minCapacity, poll, history);
     if (decision.minCapacity !== undefined) this.registerMinCapacity(t, decision.minCapacity);
     if (decision.desiredCount !== undefined) this.setDesired(t, decision.desiredCount, 'poller: UpdateService');
     this.pollerReadings.push({ queue, running: service.running });
@@ -294,13 +294,21 @@ class Simulation {
       this.ttState.set(tt.id, { lastOut: -Infinity, lastOutTarget: 0, lastIn: -Infinity });
       const base = { metric: tt.metric, treatMissingData: 'missing', policyIds: [] };
       this.addAlarm(`${tt.id}/AlarmHigh`, {
-        ...base, id: `${tt.id}/AlarmHigh`, threshold: tt.targetValue, comparison: 'GreaterThanThreshold',
-        evaluationPeriods: this.aws.targetTrackingOutDatapoints, datapointsToAlarm: this.aws.targetTrackingOutDatapoints,
+        ...base,
+        id: `${tt.id}/AlarmHigh`,
+        threshold: tt.targetValue,
+        comparison: 'GreaterThanThreshold',
+        evaluationPeriods: this.aws.targetTrackingOutDatapoints,
+        datapointsToAlarm: this.aws.targetTrackingOutDatapoints,
       }, (t, v) => this.runTargetTracking(t, tt, v, 'out'));
       if (!tt.disableScaleIn) {
         this.addAlarm(`${tt.id}/AlarmLow`, {
-          ...base, id: `${tt.id}/AlarmLow`, threshold: tt.targetValue * this.aws.targetTrackingInThresholdRatio, comparison: 'LessThanThreshold',
-          evaluationPeriods: this.aws.targetTrackingInDatapoints, datapointsToAlarm: this.aws.targetTrackingInDatapoints,
+          ...base,
+          id: `${tt.id}/AlarmLow`,
+          threshold: tt.targetValue * this.aws.targetTrackingInThresholdRatio,
+          comparison: 'LessThanThreshold',
+          evaluationPeriods: this.aws.targetTrackingInDatapoints,
+          datapointsToAlarm: this.aws.targetTrackingInDatapoints,
         }, (t, v) => this.runTargetTracking(t, tt, v, 'in'));
       }
     }

@@ -138,7 +138,8 @@ function metricRef(m: { Namespace: string; MetricName: string; Dimensions?: any[
 }
 
 function singleMetric(namespace: string, metricName: string, stat: string, period: number, dimensions?: any[]): MetricSpec {
-  return { metrics: { m: metricRef({ Namespace: namespace, MetricName: metricName, Dimensions: dimensions }, stat, period) }, periodMinutes: period / 60 };
+  const ref = metricRef({ Namespace: namespace, MetricName: metricName, Dimensions: dimensions }, stat, period);
+  return { metrics: { m: ref }, periodMinutes: period / 60 };
 }
 
 function mathMetric(metrics: any[]): MetricSpec {
