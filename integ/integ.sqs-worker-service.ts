@@ -1,15 +1,20 @@
 /**
- * SqsWorkerService, deployed for real: the service scales in to zero tasks on an empty
- * queue, wakes when a message arrives, processes and deletes it, and leaves the queue empty.
+ * SqsWorkerService, deployed for real: the service is at zero tasks on an empty queue;
+ * one message makes the queue poller wake it within about two minutes; the worker
+ * protects its task while it holds the message (proving the tag-scoped task-protection
+ * grant), processes and deletes it; after the quiet window the service is back at zero.
+ * The target-tracking alarms Application Auto Scaling created are read back and compared
+ * with the parameters the scaling simulation assumes (test/helpers/simulation/aws-semantics.ts).
  *
- * Offline, integ-runner only verifies this file's committed snapshot. With an AWS
- * account: `npx projen integ:deploy --tests integ/integ.sqs-worker-service.ts`.
+ * Offline, integ-runner only verifies this file's committed snapshot. With an AWS account
+ * (the region bootstrapped): `npx projen integ:deploy integ/integ.sqs-worker-service.ts --parallel-regions eu-west-1`.
  */
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicies, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { SqsWorkerService } from '../src';
+import { AWS_SEMANTICS } from '../test/helpers/simulation/aws-semantics';
 
 const app = new App();
 const stack = new Stack(app, 'SqsWorkerServiceInteg');
@@ -22,15 +27,25 @@ const cluster = new ecs.Cluster(stack, 'Cluster', {
 });
 
 // A worker that needs no image build: the AWS CLI image (multi-arch, runs on ARM64)
-// long-polls the queue, logs each body, and deletes the message only after that.
+// long-polls the queue; for each batch it turns on task scale-in protection through the
+// ECS agent (logging the agent's answer), logs each body, deletes the message, then
+// releases protection. SIGTERM ends it at once (the receive runs in the background, so
+// the trap fires without waiting for the long poll).
 const WORKER_SCRIPT = [
+  'trap \'echo "SIGTERM: stopping"; exit 0\' TERM',
+  'protect() { curl -s -X PUT "$ECS_AGENT_URI/task-protection/v1/state" -H "Content-Type: application/json" -d "$1"; echo; }',
   'while true; do',
-  '  msgs=$(aws sqs receive-message --queue-url "$QUEUE_URL" --wait-time-seconds 20 --max-number-of-messages 10 --query "Messages[].[ReceiptHandle,Body]" --output text)',
+  '  aws sqs receive-message --queue-url "$QUEUE_URL" --wait-time-seconds 20 --max-number-of-messages 10 \\',
+  '    --query "Messages[].[ReceiptHandle,Body]" --output text > /tmp/batch &',
+  '  wait $!',
+  '  msgs=$(cat /tmp/batch)',
   '  if [ -z "$msgs" ] || [ "$msgs" = "None" ]; then continue; fi',
+  '  echo "protection: $(protect \'{"ProtectionEnabled":true,"ExpiresInMinutes":5}\')"',
   '  printf "%s\\n" "$msgs" | while IFS="$(printf "\\t")" read -r handle body; do',
   '    echo "processed: $body"',
   '    aws sqs delete-message --queue-url "$QUEUE_URL" --receipt-handle "$handle"',
   '  done',
+  '  protect \'{"ProtectionEnabled":false}\' > /dev/null',
   'done',
 ].join('\n');
 
@@ -42,6 +57,7 @@ const worker = new SqsWorkerService(stack, 'Worker', {
   environment: { AWS_DEFAULT_REGION: stack.region },
   messageProcessingTime: Duration.seconds(30),
   maxCapacity: 2,
+  backlogPerTaskTarget: 10,
   scaleInAfter: Duration.minutes(3),
 });
 
@@ -53,12 +69,15 @@ const integ = new IntegTest(app, 'SqsWorkerServiceTest', {
   diffAssets: false,
 });
 
-// ECS starts one task when the service is created; with an empty queue the service
-// scales in to zero. Wait for that, so the message below proves the wake from zero.
-const scaledToZero = integ.assertions.awsApiCall('ECS', 'describeServices', {
+// DescribeServices carries up to 100 events: return only what is asserted (4 KB reply limit).
+const serviceCounts = () => integ.assertions.awsApiCall('ECS', 'describeServices', {
   cluster: cluster.clusterName,
   services: [worker.service.serviceName],
-}).expect(ExpectedResult.objectLike({
+}, ['services.0.desiredCount', 'services.0.runningCount']);
+
+// ECS starts one task when the service is created; with an empty queue the poller lets
+// it sleep after the quiet window. Wait for zero, so the message below proves the wake.
+const scaledToZero = serviceCounts().expect(ExpectedResult.objectLike({
   services: Match.arrayWith([Match.objectLike({ desiredCount: 0, runningCount: 0 })]),
 })).waitForAssertions({ totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) });
 
@@ -68,15 +87,30 @@ const send = integ.assertions.awsApiCall('SQS', 'sendMessage', {
   MessageBody: marker,
 });
 
-// The worker wakes from zero tasks, processes the message and logs it...
-const processed = integ.assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
-  logGroupName: worker.logGroup.logGroupName,
-  filterPattern: `"processed: ${marker}"`,
-}).expect(ExpectedResult.objectLike({
-  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(marker) })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
+// The poller wakes the service: desired count 1 within about two minutes of the send
+// (count staleness + the next poll; the simulation's figure is under a minute).
+const woken = serviceCounts().expect(ExpectedResult.objectLike({
+  services: Match.arrayWith([Match.objectLike({ desiredCount: 1 })]),
+})).waitForAssertions({ totalTimeout: Duration.minutes(2), interval: Duration.seconds(10) });
 
-// ...and deletes it: nothing visible and nothing in flight remains.
+const logLine = (pattern: string) => integ.assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
+  logGroupName: worker.logGroup.logGroupName,
+  filterPattern: pattern,
+  limit: 1,
+}, ['events.0.message']);
+
+// The worker processed the message...
+const processed = logLine(`"processed: ${marker}"`).expect(ExpectedResult.objectLike({
+  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(marker) })]),
+})).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(20) });
+
+// ...with its task protected: the agent answered with the protection, not an AccessDenied,
+// so the tag-scoped grant (aws:ResourceTag on the service's propagated tag) works.
+const protectedTask = logLine('"protection:"').expect(ExpectedResult.objectLike({
+  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp('"ProtectionEnabled":\\s*true') })]),
+}));
+
+// ...and deleted it: nothing visible and nothing in flight remains.
 const drained = integ.assertions.awsApiCall('SQS', 'getQueueAttributes', {
   QueueUrl: worker.queue.queueUrl,
   AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
@@ -84,4 +118,26 @@ const drained = integ.assertions.awsApiCall('SQS', 'getQueueAttributes', {
   Attributes: { ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' },
 })).waitForAssertions({ totalTimeout: Duration.minutes(5), interval: Duration.seconds(30) });
 
-scaledToZero.next(send).next(processed).next(drained);
+// After the quiet window (3 minutes of no sent, received or outstanding message) the
+// poller restores the minimum and the service sleeps again.
+const asleepAgain = serviceCounts().expect(ExpectedResult.objectLike({
+  services: Match.arrayWith([Match.objectLike({ desiredCount: 0 })]),
+})).waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
+
+// The target-tracking alarms AWS created match what the simulation assumes.
+const trackingAlarm = (suffix: 'AlarmHigh' | 'AlarmLow', evaluationPeriods: number, threshold: number, comparison: string) =>
+  integ.assertions.awsApiCall('CloudWatch', 'describeAlarms', {
+    AlarmNamePrefix: `TargetTracking-service/${cluster.clusterName}/${worker.service.serviceName}-${suffix}`,
+  }, ['MetricAlarms.0.EvaluationPeriods', 'MetricAlarms.0.DatapointsToAlarm', 'MetricAlarms.0.Threshold', 'MetricAlarms.0.ComparisonOperator'])
+    .expect(ExpectedResult.objectLike({
+      MetricAlarms: Match.arrayWith([Match.objectLike({
+        EvaluationPeriods: evaluationPeriods,
+        DatapointsToAlarm: evaluationPeriods,
+        Threshold: threshold,
+        ComparisonOperator: comparison,
+      })]),
+    }));
+const highAlarm = trackingAlarm('AlarmHigh', AWS_SEMANTICS.targetTrackingOutDatapoints, 10, 'GreaterThanThreshold');
+const lowAlarm = trackingAlarm('AlarmLow', AWS_SEMANTICS.targetTrackingInDatapoints, 10 * AWS_SEMANTICS.targetTrackingInThresholdRatio, 'LessThanThreshold');
+
+scaledToZero.next(send).next(woken).next(processed).next(protectedTask).next(drained).next(asleepAgain).next(highAlarm).next(lowAlarm);
