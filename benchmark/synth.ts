@@ -7,7 +7,7 @@
  * Each sample synthesizes a fresh App in a fresh child process, so one sample's heap
  * does not inflate the next.
  */
-import { execFileSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -53,25 +53,33 @@ function measure(count: number): Sample {
   };
 }
 
+/** One sample in a fresh process; a failing child's stderr is shown, not swallowed. */
+function sampleInChild(services: number): Sample {
+  const child = spawnSync(process.execPath, ['-r', 'ts-node/register', __filename], {
+    env: { ...process.env, BENCH_SERVICES: String(services), TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (child.status !== 0) {
+    // aws-cdk-lib's deprecation chatter also goes to stderr: show only the error's lines.
+    const error = child.stderr.split('\n').filter((l) => !/\[WARNING\]|deprecated|This API will be removed/.test(l)).join('\n').trim();
+    throw new Error(`synthesizing ${services} services failed (exit ${child.status}):\n${error}`);
+  }
+  return JSON.parse(child.stdout);
+}
+
 function main(): void {
   const single = process.env.BENCH_SERVICES;
   if (single) {
     process.stdout.write(JSON.stringify(measure(Number(single))));
     return;
   }
-  const counts = [1, 2, 5, 10, 20];
+  const counts = (process.env.BENCH_COUNTS ?? '1,2,5,10,20').split(',').map(Number);
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
   const results: Array<Sample & { runs: number }> = [];
   for (const services of counts) {
     const runs: Sample[] = [];
-    for (let r = 0; r < repeats; r++) {
-      const out = execFileSync(process.execPath, ['-r', 'ts-node/register', __filename], {
-        env: { ...process.env, BENCH_SERVICES: String(services), TS_NODE_PROJECT: 'tsconfig.dev.json', TS_NODE_TRANSPILE_ONLY: '1' },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'], // aws-cdk-lib deprecation chatter goes to stderr
-      });
-      runs.push(JSON.parse(out));
-    }
+    for (let r = 0; r < repeats; r++) runs.push(sampleInChild(services));
     // Median of each measure: robust to one noisy run.
     const median = (f: (s: Sample) => number) => runs.map(f).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
     results.push({
@@ -91,10 +99,19 @@ function main(): void {
   const first = results[0];
   const last = results[results.length - 1];
   const perService = (last.synthMs - first.synthMs) / (last.services - first.services);
-  console.log(`marginal synth time per service: ${perService.toFixed(0)} ms; resources per service: ${((last.resources - first.resources) / (last.services - first.services)).toFixed(1)}`);
+  const resourcesPerService = (last.resources - first.resources) / (last.services - first.services);
+  const shared = first.resources - resourcesPerService * first.services;
+  console.log(`marginal synth time per service: ${perService.toFixed(0)} ms; resources per service: ${resourcesPerService.toFixed(1)} ` +
+    `(shared: ${shared.toFixed(0)} for the VPC, cluster and queue poller); services per stack before CloudFormation's 500: ` +
+    `${Math.floor((500 - shared) / resourcesPerService)}`);
   const outDir = path.join(__dirname, 'results');
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(path.join(outDir, 'synth.json'), JSON.stringify({ node: process.version, cpus: os.cpus().length, results }, null, 2) + '\n');
 }
 
-main();
+try {
+  main();
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(1);
+}
