@@ -339,13 +339,15 @@ describe('SqsWorkerService scaling', () => {
   });
 
   test('the poller role reads and scales only tagged queues and services, and publishes only to its namespace', () => {
-    const { template, service } = worker();
+    const { template, service, stack } = worker();
+    expect(stack.resolve(service.queuePollerFunction.functionArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^CdkFargateSystemQueuePollerFunction/), 'Arn'] });
     const roleId = Object.entries(template.findResources('AWS::IAM::Role'))
       .find(([, r]: [string, any]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))![0];
     expect(template.findResources('AWS::IAM::Role')[roleId].Properties.ManagedPolicyArns).toBeUndefined();
     const policy = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: roleId }] } }))[0] as any;
     const statements = policy.Properties.PolicyDocument.Statement;
-    const pollerTag = service.queuePoller.tagValue;
+    const pollerTag = (Object.values(template.findResources('AWS::ECS::Service'))[0] as any).Properties.Tags
+      .find((t: any) => t.Key === 'cdk-fargate-system:queue-poller').Value;
     expect(pollerTag).toMatch(/^TestStackCdkFargateSystemQueuePoller/);
     const tagged = { StringEquals: { 'aws:ResourceTag/cdk-fargate-system:queue-poller': pollerTag } };
     expect(statements).toEqual(expect.arrayContaining([

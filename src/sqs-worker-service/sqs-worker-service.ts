@@ -2,6 +2,7 @@ import { Annotations, Duration, Names, Stack, Tags } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -47,8 +48,11 @@ export class SqsWorkerService extends FargateServiceBase {
   public readonly backlogPerTaskPolicy: appscaling.TargetTrackingScalingPolicy;
   /** The EventBridge Scheduler schedule that runs the queue poller for this worker every minute. */
   public readonly pollerSchedule: scheduler.CfnSchedule;
-  /** The stack's queue poller, shared by every worker of the stack. */
-  public readonly queuePoller: QueuePoller;
+  /**
+   * The queue poller's Lambda function, shared by every worker of the stack (its log
+   * group, role and schedules are created with it).
+   */
+  public readonly queuePollerFunction: lambda.IFunction;
   /** Fires when any message sits in the dead-letter queue (only when a DLQ is known). */
   public readonly deadLetterQueueAlarm?: cloudwatch.Alarm;
   /** Fires when the oldest message is older than `oldestMessageAgeThreshold`. */
@@ -117,8 +121,9 @@ export class SqsWorkerService extends FargateServiceBase {
 
     // ---- scaling: the poller owns zero <-> one, target tracking everything above ----
     const backlogPerTaskTarget = props.backlogPerTaskTarget ?? DEFAULTS.backlogPerTaskTarget;
-    this.queuePoller = QueuePoller.of(this);
-    this.pollerSchedule = this.queuePoller.addWorker(this, {
+    const poller = QueuePoller.of(this);
+    this.queuePollerFunction = poller.function;
+    this.pollerSchedule = poller.addWorker(this, {
       queue: this.queue,
       queueCreatedByWorker: !props.queue,
       service: this.service,
