@@ -46,25 +46,22 @@ describe('shared base: cluster wiring', () => {
 });
 
 describe('shared base: cdk-nag beyond the env-bound test stack', () => {
-  test('no unsuppressed findings in an environment-agnostic stack', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Agnostic');
+  /** A VPC (its own findings suppressed: not the construct under test), a cluster and a worker. */
+  function workerIn(stack: Stack): Stack {
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
     NagSuppressions.addResourceSuppressions(vpc, [{ id: 'AwsSolutions-VPC7', reason: 'Test fixture VPC: flow logs are not the construct under test.' }]);
     const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     new SqsWorkerService(stack, 'Worker', { cluster, image: TEST_IMAGE });
-    expect(nagErrors(stack)).toEqual([]);
+    return stack;
+  }
+
+  test('no unsuppressed findings in an environment-agnostic stack', () => {
+    expect(nagErrors(workerIn(new Stack(new App(), 'Agnostic')))).toEqual([]);
   });
 
   test('no unsuppressed findings in a stack inside a Stage', () => {
-    const app = new App();
-    const stage = new Stage(app, 'Prod', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const stack = new Stack(stage, 'Workers');
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-    NagSuppressions.addResourceSuppressions(vpc, [{ id: 'AwsSolutions-VPC7', reason: 'Test fixture VPC: flow logs are not the construct under test.' }]);
-    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    new SqsWorkerService(stack, 'Worker', { cluster, image: TEST_IMAGE });
-    expect(nagErrors(stack)).toEqual([]);
+    const stage = new Stage(new App(), 'Prod', { env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(nagErrors(workerIn(new Stack(stage, 'Workers')))).toEqual([]);
   });
 });
 
