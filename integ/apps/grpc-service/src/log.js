@@ -5,13 +5,14 @@ const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 };
 const threshold = LEVELS[/** @type {keyof LEVELS} */ (process.env.LOG_LEVEL ?? 'info')] ?? LEVELS.info;
 
 /**
+ * @param {string} service
  * @param {'debug'|'info'|'warn'|'error'} level
  * @param {string} msg
  * @param {Record<string, unknown>} [fields]
  */
-function write(level, msg, fields = {}) {
+function write(service, level, msg, fields = {}) {
   if (LEVELS[level] < threshold) return;
-  const line = { time: new Date().toISOString(), level, service: 'grpc-service', msg, ...fields };
+  const line = { time: new Date().toISOString(), level, service, msg, ...fields };
   process.stdout.write(JSON.stringify(line, errorReplacer) + '\n');
 }
 
@@ -24,9 +25,17 @@ function errorReplacer(_key, value) {
   return value;
 }
 
-export const log = {
-  /** @param {string} msg @param {Record<string, unknown>} [f] */ debug: (msg, f) => write('debug', msg, f),
-  /** @param {string} msg @param {Record<string, unknown>} [f] */ info: (msg, f) => write('info', msg, f),
-  /** @param {string} msg @param {Record<string, unknown>} [f] */ warn: (msg, f) => write('warn', msg, f),
-  /** @param {string} msg @param {Record<string, unknown>} [f] */ error: (msg, f) => write('error', msg, f),
-};
+/**
+ * A logger whose lines carry `service` (the server logs as "grpc-service", the probe as "probe").
+ * @param {string} service
+ */
+export function createLog(service) {
+  return {
+    /** @param {string} msg @param {Record<string, unknown>} [f] */ debug: (msg, f) => write(service, 'debug', msg, f),
+    /** @param {string} msg @param {Record<string, unknown>} [f] */ info: (msg, f) => write(service, 'info', msg, f),
+    /** @param {string} msg @param {Record<string, unknown>} [f] */ warn: (msg, f) => write(service, 'warn', msg, f),
+    /** @param {string} msg @param {Record<string, unknown>} [f] */ error: (msg, f) => write(service, 'error', msg, f),
+  };
+}
+
+export const log = createLog('grpc-service');

@@ -3,29 +3,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { log } from './log.js';
+import { intEnv } from './env.js';
 import { MemoryStore, MongoStore, redactUri } from './store.js';
 import { createOrderServer, protoPath } from './server.js';
 
 /** Longest wait for the database client to close during shutdown. */
 const CLOSE_TIMEOUT_MS = 2_000;
-
-/**
- * @param {string} name
- * @param {number} fallback
- * @param {number} min
- * @param {number} max
- * @param {string[]} errors
- */
-function intEnv(name, fallback, min, max, errors) {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    errors.push(`${name} must be an integer between ${min} and ${max} (got ${JSON.stringify(raw)})`);
-    return fallback;
-  }
-  return value;
-}
+/** Fargate's largest container stopTimeout: a longer shutdown is always cut short by SIGKILL. */
+const MAX_STOP_TIMEOUT_SECONDS = 120;
 
 function readConfig() {
   /** @type {string[]} */
@@ -33,7 +18,10 @@ function readConfig() {
   const config = {
     host: process.env.HOST || '0.0.0.0',
     port: intEnv('PORT', 50051, 0, 65535, errors),
-    shutdownGraceSeconds: intEnv('SHUTDOWN_GRACE_SECONDS', 25, 0, 3600, errors),
+    // Defaults: drain 5 s + grace 20 s + database close 2 s = 27 s, below ECS's default
+    // 30 s stopTimeout (README "Shutdown time budget").
+    shutdownDrainSeconds: intEnv('SHUTDOWN_DRAIN_SECONDS', 5, 0, 60, errors),
+    shutdownGraceSeconds: intEnv('SHUTDOWN_GRACE_SECONDS', 20, 0, 3600, errors),
     mongodbUri: process.env.MONGODB_URI?.trim() || undefined,
     mongodbDatabase: process.env.MONGODB_DATABASE?.trim() || 'orders',
     memoryStoreMaxOrders: intEnv('MEMORY_STORE_MAX_ORDERS', 10_000, 1, 10_000_000, errors),
@@ -42,6 +30,13 @@ function readConfig() {
   if (errors.length > 0) {
     log.error(`invalid configuration: ${errors.join('; ')}`, { errors });
     process.exit(1);
+  }
+  const budgetSeconds = config.shutdownDrainSeconds + config.shutdownGraceSeconds + CLOSE_TIMEOUT_MS / 1000;
+  if (budgetSeconds >= MAX_STOP_TIMEOUT_SECONDS) {
+    log.warn(`SHUTDOWN_DRAIN_SECONDS + SHUTDOWN_GRACE_SECONDS + ${CLOSE_TIMEOUT_MS / 1000} s (database close) = ${budgetSeconds} s is not below Fargate's maximum stopTimeout (${MAX_STOP_TIMEOUT_SECONDS} s): ECS will kill the process before the shutdown completes`, {
+      drainSeconds: config.shutdownDrainSeconds,
+      graceSeconds: config.shutdownGraceSeconds,
+    });
   }
   return config;
 }
@@ -71,8 +66,8 @@ async function main() {
   let shuttingDown = false;
   let connected = false;
 
-  // Connect to the database with backoff; health stays NOT_SERVING (and calls get
-  // UNAVAILABLE) until it answers, so load balancers only route to ready tasks.
+  // Connect to the database with backoff; health stays NOT_SERVING, Readiness/Check and
+  // calls get UNAVAILABLE until it answers, so load balancers only route to ready tasks.
   (async () => {
     for (let attempt = 1; !shuttingDown; attempt++) {
       try {
@@ -90,23 +85,69 @@ async function main() {
     log.info('ready', { health: 'SERVING', store: store.kind });
   })();
 
+  /**
+   * Shutdown, in three steps:
+   * 1. At once: health NOT_SERVING, readiness UNAVAILABLE, health Watch streams ended.
+   * 2. Drain window (SHUTDOWN_DRAIN_SECONDS): calls are still served, because behind ECS
+   *    Service Connect the Envoy proxies keep routing to this task for a while after SIGTERM.
+   *    A second signal ends the window early. Skipped when the service never became ready.
+   * 3. tryShutdown: no new calls, in-flight calls finish within SHUTDOWN_GRACE_SECONDS (then
+   *    they are cancelled), the database client closes (at most 2 s), exit 0.
+   */
+  /** @type {NodeJS.Timeout | undefined} */
+  let drainTimer;
+  /** @type {(() => void) | undefined} */
+  let endDrain;
+
   /** @param {string} signal */
   const shutdown = (signal) => {
     if (shuttingDown) {
-      log.warn('shutdown already in progress', { signal });
+      if (endDrain) {
+        log.warn('second signal during the drain window: stopping now', { signal });
+        endDrain();
+      } else {
+        log.warn('shutdown already in progress', { signal });
+      }
       return;
     }
     shuttingDown = true;
     const started = Date.now();
-    const inFlight = app.inFlight();
+    const wasReady = app.isReady();
     app.markDraining();
 
+    const drainSeconds = wasReady ? config.shutdownDrainSeconds : 0;
+    if (drainSeconds > 0) {
+      log.info(`draining: still serving for ${drainSeconds} s`, {
+        signal,
+        drainSeconds,
+        inFlight: app.inFlight(),
+        health: 'NOT_SERVING',
+        readiness: 'UNAVAILABLE',
+      });
+      endDrain = () => {
+        clearTimeout(drainTimer);
+        endDrain = undefined;
+        stopServer(signal, started);
+      };
+      drainTimer = setTimeout(endDrain, drainSeconds * 1000);
+    } else {
+      if (!wasReady && config.shutdownDrainSeconds > 0) log.info('not ready yet: no drain window', { signal });
+      stopServer(signal, started);
+    }
+  };
+
+  /**
+   * @param {string} signal
+   * @param {number} started
+   */
+  const stopServer = (signal, started) => {
+    const inFlight = app.inFlight();
     let finished = false;
     const finish = async (/** @type {boolean} */ forced) => {
       if (finished) return;
       finished = true;
       clearTimeout(forceTimer);
-      // Bounded: grace (25 s) + close (2 s) stays under ECS's default 30 s stop timeout.
+      // Bounded: drain (5 s) + grace (20 s) + close (2 s) stays under ECS's default 30 s stopTimeout.
       if (connected) {
         let timer;
         const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve('timeout'), CLOSE_TIMEOUT_MS); });
@@ -131,7 +172,7 @@ async function main() {
     });
     // Logged once tryShutdown has closed the listener and sent GOAWAY: whoever reads this line
     // can rely on new calls being refused.
-    log.info('shutdown started: health NOT_SERVING, no new calls, draining in-flight calls', {
+    log.info('shutdown started: no new calls, finishing in-flight calls', {
       signal,
       inFlight,
       graceSeconds: config.shutdownGraceSeconds,

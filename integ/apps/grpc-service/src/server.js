@@ -1,5 +1,6 @@
 // @ts-check
-// OrderService implementation, the standard gRPC health service and reflection on one server.
+// OrderService implementation, the standard gRPC health service, the readiness method for
+// load-balancer health checks and reflection on one server.
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,6 +12,9 @@ import { toProto } from './store.js';
 import { validateCreateOrder, validateGetOrder, validateListOrders } from './validate.js';
 
 export const SERVICE_NAME = 'orders.v1.OrderService';
+export const READINESS_SERVICE_NAME = 'cdkfargatesystem.readiness.v1.Readiness';
+/** The gRPC path of the readiness method: the ALB target group's health check path. */
+export const READINESS_PATH = `/${READINESS_SERVICE_NAME}/Check`;
 
 /**
  * The proto lives in integ/apps/proto (shared with the frontend). This file is at
@@ -19,6 +23,14 @@ export const SERVICE_NAME = 'orders.v1.OrderService';
  */
 export function protoPath() {
   return process.env.PROTO_PATH ?? fileURLToPath(new URL('../../proto/orders.proto', import.meta.url));
+}
+
+/**
+ * The readiness contract, next to orders.proto in integ/apps/proto (/app/proto in the image).
+ * Not affected by PROTO_PATH, which only moves orders.proto.
+ */
+export function readinessProtoPath() {
+  return fileURLToPath(new URL('../../proto/readiness.proto', import.meta.url));
 }
 
 export const LOADER_OPTIONS = Object.freeze({
@@ -33,6 +45,12 @@ export function loadOrdersPackage(path = protoPath()) {
   const packageDefinition = protoLoader.loadSync(path, LOADER_OPTIONS);
   const proto = /** @type {any} */ (grpc.loadPackageDefinition(packageDefinition));
   return { packageDefinition, OrderService: proto.orders.v1.OrderService };
+}
+
+export function loadReadinessPackage(path = readinessProtoPath()) {
+  const packageDefinition = protoLoader.loadSync(path, LOADER_OPTIONS);
+  const proto = /** @type {any} */ (grpc.loadPackageDefinition(packageDefinition));
+  return { packageDefinition, Readiness: proto.cdkfargatesystem.readiness.v1.Readiness };
 }
 
 class RpcError extends Error {
@@ -59,8 +77,12 @@ function isUnavailable(/** @type {any} */ err) {
  */
 export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
   const { packageDefinition, OrderService } = loadOrdersPackage(protoFile);
+  const readinessPackage = loadReadinessPackage();
   const server = new grpc.Server();
+  /** The database answered: OrderService calls are accepted (also while draining). */
   let ready = false;
+  /** Shutdown has begun: health NOT_SERVING and readiness UNAVAILABLE from now on. */
+  let draining = false;
   let inFlight = 0;
 
   /**
@@ -143,8 +165,26 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
     }),
   });
 
+  // Readiness/Check: OK exactly while health is SERVING (ready and not draining), else
+  // UNAVAILABLE. Load balancers call it every few seconds: logged at debug level only, and not
+  // counted as in flight.
+  server.addService(readinessPackage.Readiness.service, {
+    Check: (/** @type {grpc.ServerUnaryCall<any, any>} */ call, /** @type {grpc.sendUnaryData<any>} */ callback) => {
+      const reason = draining
+        ? 'not ready: shutting down'
+        : !ready
+          ? 'not ready: starting up, the database is not connected yet'
+          : undefined;
+      log.debug('readiness check', { ready: !reason, ...(reason ? { reason } : {}), peer: call.getPeer() });
+      if (reason) callback({ code: grpc.status.UNAVAILABLE, details: reason });
+      else callback(null, {});
+    },
+  });
+
   // grpc.health.v1.Health (Check, Watch, List). Watch streams are tracked so shutdown can
   // end them: an open stream would otherwise hold tryShutdown until the grace period ends.
+  // A Watch opened during the drain window gets the current status (NOT_SERVING) and is
+  // ended at once for the same reason.
   const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
   /** @type {Set<grpc.ServerWritableStream<any, any>>} */
   const watchers = new Set();
@@ -154,6 +194,11 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
       server.addService(definition, {
         ...impl,
         watch: (/** @type {grpc.ServerWritableStream<any, any>} */ call) => {
+          if (draining) {
+            watch(call); // writes the current status synchronously
+            call.end();
+            return;
+          }
           watchers.add(call);
           call.on('close', () => watchers.delete(call));
           call.on('cancelled', () => watchers.delete(call));
@@ -163,7 +208,8 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
     },
   });
 
-  new ReflectionService(packageDefinition).addToServer(server);
+  // Both contracts, so `grpcurl` can call Readiness/Check without the proto file too.
+  new ReflectionService({ ...packageDefinition, ...readinessPackage.packageDefinition }).addToServer(server);
 
   /** @param {'SERVING' | 'NOT_SERVING'} status */
   const setHealth = (status) => {
@@ -173,17 +219,24 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
 
   return {
     server,
-    /** Marks the service ready: calls are accepted and health reports SERVING. */
+    /** Marks the service ready: calls are accepted, health SERVING, readiness OK. */
     markReady() {
+      if (draining) return;
       ready = true;
       setHealth('SERVING');
     },
-    /** Health NOT_SERVING and end health Watch streams (first step of shutdown). */
+    /**
+     * First step of shutdown: health NOT_SERVING, readiness UNAVAILABLE, health Watch streams
+     * ended. OrderService calls are still served until the server is shut down.
+     */
     markDraining() {
+      draining = true;
       setHealth('NOT_SERVING');
       for (const call of watchers) call.end();
       watchers.clear();
     },
     inFlight: () => inFlight,
+    /** True once markReady has run (the database answered and calls are accepted). */
+    isReady: () => ready,
   };
 }

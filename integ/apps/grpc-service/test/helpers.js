@@ -3,16 +3,18 @@
 // with real gRPC clients over loopback.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { loadOrdersPackage } from '../src/server.js';
+import { loadOrdersPackage, loadReadinessPackage } from '../src/server.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const PROBE = fileURLToPath(new URL('../src/probe.js', import.meta.url));
 
-/** Servers still running; killed after the file's tests so a failed test cannot hang the run. */
+/** Servers (and probes) still running; killed after the file's tests so a failed test cannot hang the run. */
 const live = new Set();
 const killLive = () => {
   for (const p of live) p.kill('SIGKILL');
@@ -23,18 +25,50 @@ process.on('exit', killLive);
 // this root hook runs before the test file's own `after` hooks.
 if (process.env.NODE_TEST_CONTEXT) after(killLive);
 const { OrderService } = loadOrdersPackage();
+const { Readiness } = loadReadinessPackage();
 const HealthClient = grpc.makeGenericClientConstructor(/** @type {any} */ (healthService), 'grpc.health.v1.Health');
 
 /**
  * Starts src/main.js on 127.0.0.1 with an OS-assigned port (PORT=0) and waits for "ready".
+ * SHUTDOWN_DRAIN_SECONDS is 0 unless `env` sets it, so that stopping a server does not wait for
+ * the 5 s drain window (set it to '' for the default).
  * @param {Record<string, string>} [env]
  * @param {{ waitFor?: string }} [opts]
  */
 export async function startServer(env = {}, { waitFor = 'ready' } = {}) {
   /** @type {Record<string, string | undefined>} */
-  const childEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', ...env };
+  const childEnv = { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'debug', SHUTDOWN_DRAIN_SECONDS: '0', ...env };
   if (!('MONGODB_URI' in env)) delete childEnv.MONGODB_URI;
-  const proc = spawn(process.execPath, [MAIN], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnLogged(MAIN, childEnv);
+  let port = 0;
+  if (waitFor) {
+    port = (await child.waitForLog('listening')).port;
+    await child.waitForLog(waitFor);
+  }
+  const target = `127.0.0.1:${port}`;
+  // Object.assign keeps the `stderr` getter (a spread would freeze its current value).
+  return Object.assign(child, { port, target });
+}
+
+/**
+ * Starts src/probe.js (ORDERS_ADDRESS etc. come from `env`). Returns at once; wait for its log
+ * lines with waitForLog.
+ * @param {Record<string, string>} env
+ */
+export function startProbe(env) {
+  /** @type {Record<string, string | undefined>} */
+  const childEnv = { ...process.env, LOG_LEVEL: 'debug', ...env };
+  for (const name of ['ORDERS_ADDRESS', 'PROBE_INTERVAL_SECONDS']) if (!(name in env)) delete childEnv[name];
+  return spawnLogged(PROBE, childEnv);
+}
+
+/**
+ * Runs a script with node, collecting its JSON log lines from stdout.
+ * @param {string} script
+ * @param {Record<string, string | undefined>} childEnv
+ */
+function spawnLogged(script, childEnv) {
+  const proc = spawn(process.execPath, [script], { env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(proc);
   proc.on('exit', () => live.delete(proc));
   /** @type {any[]} */
@@ -78,23 +112,15 @@ export async function startServer(env = {}, { waitFor = 'ready' } = {}) {
       waiters.push({ match: test, resolve: (l) => (clearTimeout(t), resolve(l)) });
       exited.then(({ code }) => {
         clearTimeout(t);
-        reject(new Error(`server exited (code ${code}) before logging ${what}:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`));
+        reject(new Error(`${script} exited (code ${code}) before logging ${what}:\n${logs.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`));
       });
     });
   };
 
-  let port = 0;
-  if (waitFor) {
-    port = (await waitForLog('listening')).port;
-    await waitForLog(waitFor);
-  }
-  const target = `127.0.0.1:${port}`;
   return {
     proc,
     logs,
     exited,
-    port,
-    target,
     waitForLog,
     get stderr() {
       return stderr;
@@ -106,9 +132,28 @@ export async function startServer(env = {}, { waitFor = 'ready' } = {}) {
   };
 }
 
+/**
+ * A loopback port that nothing listens on (bound by the OS, then released).
+ * @returns {Promise<number>}
+ */
+export async function closedPort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
 /** @param {string} target */
 export function ordersClient(target) {
   return /** @type {any} */ (new OrderService(target, grpc.credentials.createInsecure()));
+}
+
+/** @param {string} target */
+export function readinessClient(target) {
+  return /** @type {any} */ (new Readiness(target, grpc.credentials.createInsecure()));
 }
 
 /** @param {string} target */
