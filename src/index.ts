@@ -1,2 +1,3 @@
 export * from './common';
 export * from './sqs-worker-service';
+export * from './grpc-fargate-service';

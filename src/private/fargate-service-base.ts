@@ -26,6 +26,8 @@ export interface ServiceBaseSpec {
   readonly reservedEnvironment?: string[];
   /** Ports the container listens on. */
   readonly portMappings?: ecs.PortMapping[];
+  /** Grace period for load balancer health checks after a task starts. */
+  readonly healthCheckGracePeriod?: Duration;
   /** Construct-specific prop checks, run with the shared ones before anything is created. */
   readonly validate?: (v: PropsValidator, scope: Construct) => void;
 }
@@ -156,6 +158,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       enableExecuteCommand: props.enableExecuteCommand ?? false,
       enableECSManagedTags: true,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
+      healthCheckGracePeriod: spec.healthCheckGracePeriod,
     });
     this.connections = this.service.connections;
     this.dependOnCapacityProviders(props.cluster);

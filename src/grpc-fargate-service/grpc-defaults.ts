@@ -1,0 +1,21 @@
+import { Duration } from 'aws-cdk-lib';
+
+/** Defaults of the gRPC service's own props. */
+export const GRPC_DEFAULTS = {
+  port: 50051,
+  minCapacity: 2,
+  maxCapacity: 10,
+  targetCpuUtilization: 60,
+  latencyThreshold: Duration.millis(500),
+  healthCheckPath: '/cdkfargatesystem.readiness.v1.Readiness/Check',
+  healthyGrpcCodes: '0',
+  healthCheckInterval: Duration.seconds(5),
+  healthCheckTimeout: Duration.seconds(4),
+  healthyThresholdCount: 2,
+  unhealthyThresholdCount: 2,
+  deregistrationDelay: Duration.seconds(20),
+  listenerPort: 443,
+  perRequestTimeout: Duration.seconds(0),
+  idleTimeout: Duration.minutes(5),
+  shutdownDrain: Duration.seconds(5),
+};

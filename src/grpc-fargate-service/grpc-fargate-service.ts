@@ -1,0 +1,283 @@
+import { Annotations, Duration } from 'aws-cdk-lib';
+import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { Construct } from 'constructs';
+import { GRPC_DEFAULTS } from './grpc-defaults';
+import { GrpcExposure, GrpcExposureKind } from './grpc-exposure';
+import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
+import { addLatencyScaling, addThroughputScaling } from './grpc-scaling';
+import { validateGrpcProps } from './grpc-validation';
+import { InternalAlbExposure } from './internal-alb-exposure';
+import { serviceConnectServerMetric, serviceConnectTargetMetric } from './service-connect-metrics';
+import { CapacityStrategy } from '../common/capacity-strategy';
+import { FargateServiceBase } from '../private/fargate-service-base';
+
+/** Name of the container's gRPC port mapping (Service Connect refers to it). */
+const PORT_MAPPING_NAME = 'grpc';
+
+/**
+ * A gRPC backend on ECS Fargate (service A of the reference system).
+ *
+ * On top of the shared Fargate service base it adds:
+ *
+ * - a named gRPC port mapping (`appProtocol: grpc`);
+ * - exposure through ECS Service Connect (default: no certificate; clients reach
+ *   `endpoint` through their proxy) or an internal ALB (HTTPS listener, gRPC target group,
+ *   a readiness health check that fails unless the task serves);
+ * - `allowFrom(caller)`: security-group rules both ways, Service Connect client
+ *   configuration and the deployment-order dependency in one call;
+ * - scaling: CPU (and, behind an ALB, request-count) target tracking, plus a scale-out-only
+ *   step policy on tail latency;
+ * - rollouts that replace a task in well under a minute of health checks and draining;
+ * - latency (and, behind an ALB, load-balancer error) alarms.
+ */
+export class GrpcFargateService extends FargateServiceBase {
+  /** The port the gRPC server listens on. */
+  public readonly port: number;
+  /** How the service is exposed. */
+  public readonly exposure: GrpcExposure;
+  /**
+   * Where clients connect (`host:port`): the Service Connect name inside the namespace, or
+   * the load balancer's DNS name and listener port (use a name your certificate covers).
+   */
+  public readonly endpoint: string;
+  /** Target tracking on average CPU utilization. */
+  public readonly cpuScalingPolicy: appscaling.TargetTrackingScalingPolicy;
+  /** Target tracking on requests per task (ALB exposure with `targetRequestsPerTask` only). */
+  public readonly requestCountScalingPolicy?: appscaling.TargetTrackingScalingPolicy;
+  /** The scale-out-only step policy on tail latency. */
+  public readonly latencyScalingPolicy: appscaling.StepScalingAction;
+  /** Fires when tail latency stays above `latencyThreshold` for 5 minutes. */
+  public readonly latencyAlarm: cloudwatch.Alarm;
+  /** Fires when the load balancer answers with its own 5XX errors (ALB exposure only). */
+  public readonly loadBalancerErrorAlarm?: cloudwatch.Alarm;
+  /** The operational alarms above, for wiring actions in one loop. */
+  public readonly alarms: cloudwatch.Alarm[];
+
+  private readonly _namespace?: servicediscovery.INamespace;
+  private readonly _discoveryName?: string;
+  private readonly _alb?: InternalAlbExposure;
+  private readonly callers = new Set<ecs.BaseService>();
+
+  /**
+   * @param scope the parent construct
+   * @param id a stable construct id: changing it replaces the service
+   * @param props the service's image, exposure and scaling settings
+   */
+  constructor(scope: Construct, id: string, props: GrpcFargateServiceProps) {
+    const port = props.port ?? GRPC_DEFAULTS.port;
+    const exposure = props.exposure ?? GrpcExposure.serviceConnect();
+    super(scope, id, {
+      // Room for the Service Connect proxy (AWS suggests 256 CPU units and 64 MiB for it).
+      ...props,
+      cpu: props.cpu ?? 512,
+      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+    }, {
+      constructName: 'GrpcFargateService',
+      defaultCapacityStrategy: CapacityStrategy.onDemand(),
+      minCapacity: props.minCapacity ?? GRPC_DEFAULTS.minCapacity,
+      maxCapacity: props.maxCapacity ?? GRPC_DEFAULTS.maxCapacity,
+      reservedEnvironment: ['SHUTDOWN_DRAIN_SECONDS'],
+      portMappings: [{ containerPort: port, name: PORT_MAPPING_NAME, appProtocol: ecs.AppProtocol.grpc, protocol: ecs.Protocol.TCP }],
+      healthCheckGracePeriod: exposure.kind === GrpcExposureKind.INTERNAL_ALB ? Duration.seconds(30) : undefined,
+      validate: (v) => validateGrpcProps(v, props),
+    });
+    this.port = port;
+    this.exposure = exposure;
+    // The app's drain window (validated against stopTimeout above); the reference app reads it.
+    this.container.addEnvironment('SHUTDOWN_DRAIN_SECONDS', String((props.shutdownDrain ?? GRPC_DEFAULTS.shutdownDrain).toSeconds()));
+
+    if (exposure.kind === GrpcExposureKind.SERVICE_CONNECT) {
+      const options = exposure.serviceConnectOptions ?? {};
+      this._namespace = options.namespace ?? props.cluster.defaultCloudMapNamespace!;
+      this._discoveryName = options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+      // The namespace's ARN (not its name, which aws-cdk-lib passes by default) gives
+      // CloudFormation the dependency on the namespace.
+      this.service.enableServiceConnect({
+        namespace: this._namespace.namespaceArn,
+        services: [{
+          portMappingName: PORT_MAPPING_NAME,
+          discoveryName: this._discoveryName,
+          dnsName: this._discoveryName,
+          port,
+          // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html:
+          // 15 s per request by default for gRPC, which cuts off streams.
+          perRequestTimeout: options.perRequestTimeout ?? GRPC_DEFAULTS.perRequestTimeout,
+          idleTimeout: options.idleTimeout ?? GRPC_DEFAULTS.idleTimeout,
+        }],
+      });
+      this.endpoint = `${this._discoveryName}:${port}`;
+      if (!props.healthCheck) {
+        Annotations.of(this).addWarningV2('cdk-fargate-system:grpc-no-health-check',
+          'no container healthCheck: the Service Connect proxy ignores app health, so nothing replaces a task that stops serving; ' +
+          'pass healthCheck (the reference app: { command: [\'CMD\', \'node\', \'src/healthcheck.js\'] })');
+      }
+    } else {
+      this._alb = new InternalAlbExposure(this, 'LoadBalancer', {
+        vpc: props.cluster.vpc,
+        service: this.service,
+        containerName: this.container.containerName,
+        containerPort: port,
+        options: exposure.internalAlbOptions!,
+      });
+      this.endpoint = `${this._alb.loadBalancer.loadBalancerDnsName}:${this._alb.listenerPort}`;
+    }
+
+    // ---- scaling ----
+    const throughput = addThroughputScaling({
+      scalableTarget: this.scalableTarget,
+      targetCpuUtilization: props.targetCpuUtilization ?? GRPC_DEFAULTS.targetCpuUtilization,
+      targetRequestsPerTask: props.targetRequestsPerTask,
+      targetGroup: this._alb?.targetGroup,
+    });
+    this.cpuScalingPolicy = throughput.cpu;
+    this.requestCountScalingPolicy = throughput.requestCount;
+    const threshold = props.latencyThreshold ?? GRPC_DEFAULTS.latencyThreshold;
+    const latency = props.latencyMetric ?? this.metricLatency();
+    const latencyThreshold = this.latencyInMetricUnits(threshold, props.latencyMetric !== undefined);
+    this.latencyScalingPolicy = addLatencyScaling(this, {
+      scalableTarget: this.scalableTarget,
+      latency,
+      threshold: latencyThreshold,
+    });
+
+    // ---- alarms ----
+    this.latencyAlarm = this._createAlarm('LatencyAlarm', {
+      alarmDescription: `Tail latency has stayed above ${threshold.toHumanString()} for 5 minutes despite scaling: ` +
+        'look for a slow dependency or raise maxCapacity.',
+      metric: latency,
+      threshold: latencyThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 5,
+      datapointsToAlarm: 5,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (this._alb) {
+      this.loadBalancerErrorAlarm = this._createAlarm('LoadBalancerErrorAlarm', {
+        alarmDescription: 'The load balancer answered gRPC calls with its own 5XX errors (no healthy target, or targets resetting connections).',
+        metric: this.metricLoadBalancerErrors(),
+        threshold: 5,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
+    this.alarms = [this.latencyAlarm, ...(this.loadBalancerErrorAlarm ? [this.loadBalancerErrorAlarm] : [])];
+  }
+
+  /** The Cloud Map namespace the service is registered in (Service Connect exposure only). */
+  public get namespace(): servicediscovery.INamespace {
+    if (!this._namespace) throw new Error(`${this.node.path} is exposed through an internal ALB: it has no Service Connect namespace`);
+    return this._namespace;
+  }
+
+  /** The name clients use inside the namespace (Service Connect exposure only). */
+  public get discoveryName(): string {
+    if (!this._discoveryName) throw new Error(`${this.node.path} is exposed through an internal ALB: it has no Service Connect discovery name`);
+    return this._discoveryName;
+  }
+
+  /** The internal load balancer (ALB exposure only). */
+  public get loadBalancer(): elbv2.ApplicationLoadBalancer {
+    return this.albExposure('loadBalancer').loadBalancer;
+  }
+
+  /** The HTTPS listener (ALB exposure only). */
+  public get listener(): elbv2.ApplicationListener {
+    return this.albExposure('listener').listener;
+  }
+
+  /** The gRPC target group (ALB exposure only). */
+  public get targetGroup(): elbv2.ApplicationTargetGroup {
+    return this.albExposure('targetGroup').targetGroup;
+  }
+
+  /**
+   * Let `caller` call this service: opens the caller's egress and this service's ingress
+   * (the tasks' port, or the load balancer's listener), and with Service Connect makes the
+   * caller a client of the namespace and deploys it after this service (AWS: a task started
+   * before an endpoint existed cannot resolve it).
+   *
+   * @param caller the ECS service that calls this one
+   */
+  public allowFrom(caller: ecs.BaseService): void {
+    if (this.callers.has(caller)) return;
+    this.callers.add(caller);
+    if (this._alb) {
+      this._alb.loadBalancer.connections.allowFrom(caller, ec2.Port.tcp(this._alb.listenerPort), `gRPC clients: ${caller.node.path}`);
+      return;
+    }
+    this.connections.allowFrom(caller, ec2.Port.tcp(this.port), `gRPC over Service Connect from ${caller.node.path}`);
+    enableServiceConnectClient(caller, this.namespace, this.node.path);
+    caller.node.addDependency(this.service);
+  }
+
+  /**
+   * Tail latency of the service's calls, in the exposure's unit: p99 of the load
+   * balancer's TargetResponseTime in seconds, or the Maximum of Service Connect's
+   * TargetResponseTime in milliseconds across every calling service (dimension
+   * TargetDiscoveryName; Service Connect publishes statistic sets only, so a percentile
+   * returns no data).
+   *
+   * @default - over 1 minute
+   */
+  public metricLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (this._alb) {
+      return this._alb.targetGroup.metrics.targetResponseTime({ statistic: 'p99', period: Duration.minutes(1), ...props });
+    }
+    return serviceConnectTargetMetric(this.discoveryName, 'TargetResponseTime', { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+  }
+
+  /**
+   * Calls the service received: the load balancer's RequestCount, or Service Connect's
+   * server-side GrpcRequestCount.
+   *
+   * @default - sum over 1 minute
+   */
+  public metricRequestCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    if (this._alb) {
+      return this._alb.targetGroup.metrics.requestCount({ period: Duration.minutes(1), ...props });
+    }
+    return serviceConnectServerMetric(this.service, this.discoveryName, 'GrpcRequestCount', { statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /**
+   * 5XX answers the load balancer generated itself (ALB exposure only: neither the load
+   * balancer nor Service Connect publishes gRPC status codes).
+   *
+   * @default - sum over 1 minute
+   */
+  public metricLoadBalancerErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.albExposure('metricLoadBalancerErrors()').loadBalancer.metrics
+      .httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, { period: Duration.minutes(1), statistic: cloudwatch.Stats.SUM, ...props });
+  }
+
+  /** A latency given as a duration, in the unit of the latency metric in use. */
+  private latencyInMetricUnits(threshold: Duration, custom: boolean): number {
+    const ms = threshold.toMilliseconds();
+    return this._alb && !custom ? ms / 1000 : ms;
+  }
+
+  private albExposure(member: string): InternalAlbExposure {
+    if (!this._alb) throw new Error(`${member} exists only with GrpcExposure.internalAlb(); ${this.node.path} uses Service Connect`);
+    return this._alb;
+  }
+}
+
+/**
+ * Make `caller` a Service Connect client of `namespace`. A caller that already has Service
+ * Connect (configured by its owner) keeps it: it must use the same namespace.
+ */
+function enableServiceConnectClient(caller: ecs.BaseService, namespace: servicediscovery.INamespace, server: string): void {
+  try {
+    caller.enableServiceConnect({ namespace: namespace.namespaceArn });
+  } catch (e) {
+    if (!/more than once/.test((e as Error).message)) throw e;
+    Annotations.of(caller).addInfo(`${caller.node.path} already has Service Connect configured: it must use the namespace of ${server} to reach it`);
+  }
+}

@@ -1,0 +1,3 @@
+export * from './grpc-exposure';
+export * from './grpc-fargate-service';
+export * from './grpc-fargate-service-props';
