@@ -295,6 +295,14 @@ describe('GrpcFargateService validation', () => {
     expect(() => grpc(props(env.stack), env)).toThrow(message);
   });
 
+  test('rejects a discovery name already used in the namespace', () => {
+    const env = environment();
+    new GrpcFargateService(env.stack, 'Orders', { cluster: env.cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK });
+    expect(() => new GrpcFargateService(env.stack, 'Orders2', {
+      cluster: env.cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK, exposure: GrpcExposure.serviceConnect({ discoveryName: 'orders' }),
+    })).toThrow(/discovery name 'orders' is already used in this namespace by TestStack\/Orders/);
+  });
+
   test('rejects Service Connect when neither the exposure nor the cluster names a namespace', () => {
     const env = testEnvironment();
     expect(() => new GrpcFargateService(env.stack, 'Orders', { cluster: env.cluster, image: TEST_IMAGE }))

@@ -10,7 +10,7 @@ import { GRPC_DEFAULTS } from './grpc-defaults';
 import { GrpcExposure, GrpcExposureKind } from './grpc-exposure';
 import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
 import { addLatencyScaling, addThroughputScaling } from './grpc-scaling';
-import { validateGrpcProps } from './grpc-validation';
+import { claimDiscoveryName, discoveryNameFor, validateGrpcProps } from './grpc-validation';
 import { InternalAlbExposure } from './internal-alb-exposure';
 import { serviceConnectServerMetric, serviceConnectTargetMetric } from './service-connect-metrics';
 import { CapacityStrategy } from '../common/capacity-strategy';
@@ -84,7 +84,7 @@ export class GrpcFargateService extends FargateServiceBase {
       reservedEnvironment: ['SHUTDOWN_DRAIN_SECONDS'],
       portMappings: [{ containerPort: port, name: PORT_MAPPING_NAME, appProtocol: ecs.AppProtocol.grpc, protocol: ecs.Protocol.TCP }],
       healthCheckGracePeriod: exposure.kind === GrpcExposureKind.INTERNAL_ALB ? Duration.seconds(30) : undefined,
-      validate: (v) => validateGrpcProps(v, props),
+      validate: (v, self) => validateGrpcProps(v, self, props),
     });
     this.port = port;
     this.exposure = exposure;
@@ -94,7 +94,8 @@ export class GrpcFargateService extends FargateServiceBase {
     if (exposure.kind === GrpcExposureKind.SERVICE_CONNECT) {
       const options = exposure.serviceConnectOptions ?? {};
       this._namespace = options.namespace ?? props.cluster.defaultCloudMapNamespace!;
-      this._discoveryName = options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
+      this._discoveryName = discoveryNameFor(id, options);
+      claimDiscoveryName(this._namespace, this._discoveryName, this.node.path);
       // The namespace's ARN (not its name, which aws-cdk-lib passes by default) gives
       // CloudFormation the dependency on the namespace.
       this.service.enableServiceConnect({

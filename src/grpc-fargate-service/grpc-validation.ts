@@ -1,7 +1,9 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import { IConstruct } from 'constructs';
 import { GRPC_DEFAULTS } from './grpc-defaults';
-import { GrpcExposureKind } from './grpc-exposure';
+import { GrpcExposureKind, ServiceConnectExposureOptions } from './grpc-exposure';
 import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
 import { PropsValidator } from '../private/validation';
 
@@ -17,7 +19,7 @@ const GRPC_CODES = /^\d{1,2}(-\d{1,2})?(,\d{1,2}(-\d{1,2})?)*$/;
  * target-group health-check reference
  * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
  */
-export function validateGrpcProps(v: PropsValidator, props: GrpcFargateServiceProps): void {
+export function validateGrpcProps(v: PropsValidator, scope: IConstruct, props: GrpcFargateServiceProps): void {
   v.integerInRange('port', props.port, 1, 65535, 'give the port the gRPC server listens on, e.g. 50051');
   v.integerInRange('targetCpuUtilization', props.targetCpuUtilization, 1, 100, 'give a CPU percentage to hold, e.g. 60');
   v.positive('targetRequestsPerTask', props.targetRequestsPerTask, 'give the requests per task per minute to hold, or omit it');
@@ -76,6 +78,12 @@ export function validateGrpcProps(v: PropsValidator, props: GrpcFargateServicePr
     v.check(props.cluster.defaultCloudMapNamespace !== undefined || sc.namespace !== undefined,
       `exposure GrpcExposure.serviceConnect() has no namespace and cluster ${props.cluster.node.path} has no default Cloud Map namespace: ` +
       'pass serviceConnect({ namespace }), or create one with cluster.addDefaultCloudMapNamespace({ name, type: servicediscovery.NamespaceType.HTTP, useForServiceConnect: true })');
+    const namespace = sc.namespace ?? props.cluster.defaultCloudMapNamespace;
+    const name = discoveryNameFor(scope.node.id, sc);
+    const owner = namespace && !Token.isUnresolved(name) ? claimedNames.get(namespace)?.get(name) : undefined;
+    v.check(owner === undefined,
+      `discovery name '${name}' is already used in this namespace by ${owner}: Cloud Map service names must be unique; ` +
+      'pass GrpcExposure.serviceConnect({ discoveryName }) with another name');
     if (sc.discoveryName !== undefined && !Token.isUnresolved(sc.discoveryName)) {
       v.check(/^[a-z0-9_][a-z0-9_-]{0,63}$/.test(sc.discoveryName),
         `exposure discoveryName (${sc.discoveryName}) must be 1 to 64 lower-case letters, digits, underscores and hyphens, not starting with a hyphen (Cloud Map service names)`);
@@ -89,4 +97,19 @@ export function validateGrpcProps(v: PropsValidator, props: GrpcFargateServicePr
     v.durationInRange('exposure perRequestTimeout', sc.perRequestTimeout, Duration.seconds(0), Duration.days(7), 'use 0 to disable it');
     v.durationInRange('exposure idleTimeout', sc.idleTimeout, Duration.seconds(0), Duration.days(7), 'use 0 to disable it');
   }
+}
+
+/** Discovery names claimed per namespace in this app: Cloud Map requires them unique. */
+const claimedNames = new WeakMap<servicediscovery.INamespace, Map<string, string>>();
+
+/** The discovery name: given, or the construct id in lower case. */
+export function discoveryNameFor(id: string, options: ServiceConnectExposureOptions): string {
+  return options.discoveryName ?? id.toLowerCase().replace(/[^a-z0-9_-]/g, '-').replace(/^-+/, '');
+}
+
+/** Record that `path` registers `name` in `namespace` (checked by validateGrpcProps). */
+export function claimDiscoveryName(namespace: servicediscovery.INamespace, name: string, path: string): void {
+  const claimed = claimedNames.get(namespace) ?? new Map<string, string>();
+  claimed.set(name, path);
+  claimedNames.set(namespace, claimed);
 }
