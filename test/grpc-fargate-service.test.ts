@@ -129,13 +129,38 @@ describe('GrpcFargateService over Service Connect (default)', () => {
     const caller = new SqsWorkerService(env.stack, 'Caller', { cluster: env.cluster, image: TEST_IMAGE });
     caller.service.enableServiceConnect({});
     expect(() => service.allowFrom(caller.service)).not.toThrow();
-    Annotations.fromStack(env.stack).hasInfo('/TestStack/Caller/Service', Match.stringLikeRegexp('already has Service Connect configured'));
+    Annotations.fromStack(env.stack).hasWarning('/TestStack/Caller/Service', Match.stringLikeRegexp('already has Service Connect configured'));
   });
 
-  test('latency is Service Connect\'s TargetResponseTime in milliseconds across callers (Maximum: no percentiles there)', () => {
+  test('allowFrom with the caller in another stack synthesizes: the ingress rule goes to the caller\'s stack', () => {
+    const env = environment();
+    const service = new GrpcFargateService(env.stack, 'Orders', { cluster: env.cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK });
+    const callers = new Stack(env.app, 'Callers', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const caller = new SqsWorkerService(callers, 'Caller', { cluster: env.cluster, image: TEST_IMAGE });
+    service.allowFrom(caller.service);
+    expect(() => env.app.synth()).not.toThrow();
+    expect(callers.dependencies).toContain(env.stack);
+    expect(env.stack.dependencies).not.toContain(callers);
+    Template.fromStack(callers).hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 50051, ToPort: 50051 });
+  });
+
+  test('two services that call each other get one deployment-order dependency and a warning, not a cycle', () => {
+    const env = environment();
+    const a = new GrpcFargateService(env.stack, 'A', { cluster: env.cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK });
+    const b = new GrpcFargateService(env.stack, 'B', { cluster: env.cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK });
+    a.allowFrom(b.service);
+    b.allowFrom(a.service);
+    const resources = Template.fromStack(env.stack).toJSON().Resources;
+    const id = (s: GrpcFargateService) => env.stack.getLogicalId(s.service.node.defaultChild as ecs.CfnService);
+    expect(resources[id(b)].DependsOn).toContain(id(a));
+    expect(resources[id(a)].DependsOn).not.toContain(id(b));
+    Annotations.fromStack(env.stack).hasWarning('/TestStack/B', Match.stringLikeRegexp('call each other'));
+  });
+
+  test('latency is Service Connect\'s TargetResponseTime in milliseconds across callers (Average: no percentiles there)', () => {
     const { service, stack } = grpc();
     const latency = service.metricLatency();
-    expect(latency).toMatchObject({ namespace: 'AWS/ECS', metricName: 'TargetResponseTime', statistic: 'Maximum' });
+    expect(latency).toMatchObject({ namespace: 'AWS/ECS', metricName: 'TargetResponseTime', statistic: 'Average' });
     expect(stack.resolve(latency.dimensions)).toEqual({ TargetDiscoveryName: 'orders' });
     const requests = service.metricRequestCount();
     expect(requests).toMatchObject({ namespace: 'AWS/ECS', metricName: 'GrpcRequestCount', statistic: 'Sum' });
@@ -173,7 +198,7 @@ describe('GrpcFargateService over Service Connect (default)', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'AWS/ECS',
       MetricName: 'TargetResponseTime',
-      Statistic: 'Maximum',
+      Statistic: 'Average',
       Threshold: 500,
       ComparisonOperator: 'GreaterThanThreshold',
       EvaluationPeriods: 3,
@@ -237,7 +262,13 @@ describe('GrpcFargateService behind an internal ALB', () => {
     const caller = new SqsWorkerService(env.stack, 'Caller', { cluster: env.cluster, image: TEST_IMAGE });
     service.allowFrom(caller.service);
     const template = Template.fromStack(env.stack);
-    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 443, ToPort: 443 });
+    const albSg = env.stack.getLogicalId(service.loadBalancer.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
+    const callerSg = env.stack.getLogicalId(caller.connections.securityGroups[0].node.defaultChild as ec2.CfnSecurityGroup);
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map((r: any) => r.Properties).filter((p: any) => JSON.stringify(p.GroupId).includes(albSg));
+    expect(ingress).toEqual([expect.objectContaining({
+      IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [callerSg, 'GroupId'] },
+    })]);
     const callerService = template.toJSON().Resources[env.stack.getLogicalId(caller.service.node.defaultChild as ecs.CfnService)];
     expect(callerService.Properties.ServiceConnectConfiguration).toBeUndefined();
   });
@@ -249,7 +280,16 @@ describe('GrpcFargateService behind an internal ALB', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
       TargetTrackingScalingPolicyConfiguration: Match.objectLike({
         TargetValue: 1200,
-        PredefinedMetricSpecification: { PredefinedMetricType: 'ALBRequestCountPerTarget', ResourceLabel: Match.anyValue() },
+        PredefinedMetricSpecification: {
+          PredefinedMetricType: 'ALBRequestCountPerTarget',
+          // app/<name>/<id>/targetgroup/<name>/<id>, as ALBRequestCountPerTarget requires.
+          ResourceLabel: {
+            'Fn::Join': ['', [
+              { 'Fn::Select': [1, Match.anyValue()] }, '/', { 'Fn::Select': [2, Match.anyValue()] }, '/', { 'Fn::Select': [3, Match.anyValue()] }, '/',
+              { 'Fn::GetAtt': [Match.stringLikeRegexp('TargetGroup'), 'TargetGroupFullName'] },
+            ]],
+          },
+        },
       }),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'HTTPCode_ELB_5XX_Count', Statistic: 'Sum' });
@@ -290,9 +330,26 @@ describe('GrpcFargateService validation', () => {
     }), /latencyMetric uses the statistic p99 on AWS\/ECS TargetResponseTime: Service Connect publishes statistic sets only/],
     ['a discovery name with capitals', () => ({ exposure: GrpcExposure.serviceConnect({ discoveryName: 'Orders' }) }),
       /exposure discoveryName \(Orders\) must be 1 to 64 lower-case letters/],
+    ['a CPU target of 0', () => ({ targetCpuUtilization: 0 }), /targetCpuUtilization \(0\) must be an integer from 1 to 100/],
+    ['a negative request-count target', (s) => ({ exposure: GrpcExposure.internalAlb({ certificate: certificate(s) }), targetRequestsPerTask: -1 }),
+      /targetRequestsPerTask \(-1\) must be greater than 0/],
+    ['a listener port of 0', (s) => ({ exposure: GrpcExposure.internalAlb({ certificate: certificate(s), listenerPort: 0 }) }),
+      /exposure listenerPort \(0\) must be an integer from 1 to 65535/],
+    ['a health-check interval of 1 s', (s) => ({ exposure: GrpcExposure.internalAlb({ certificate: certificate(s), healthCheckInterval: Duration.seconds(1) }) }),
+      /exposure healthCheckInterval \(1 second\) must be from 5 seconds to 5 minutes/],
+    ['an unhealthy threshold of 11', (s) => ({ exposure: GrpcExposure.internalAlb({ certificate: certificate(s), unhealthyThresholdCount: 11 }) }),
+      /exposure unhealthyThresholdCount \(11\) must be an integer from 2 to 10/],
+    ['a sub-second per-request timeout', () => ({ exposure: GrpcExposure.serviceConnect({ perRequestTimeout: Duration.millis(500) }) }),
+      /exposure perRequestTimeout \(500 millis\) must be a whole number of seconds/],
   ])('rejects %s', (_name, props, message) => {
     const env = environment();
     expect(() => grpc(props(env.stack), env)).toThrow(message);
+  });
+
+  test('rejects a construct id that makes no valid discovery name, naming where the name came from', () => {
+    const env = environment();
+    expect(() => new GrpcFargateService(env.stack, 'X'.repeat(70), { cluster: env.cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK }))
+      .toThrow(/exposure discoveryName \(x{70}, derived from the construct id\) must be 1 to 64/);
   });
 
   test('rejects a discovery name already used in the namespace', () => {

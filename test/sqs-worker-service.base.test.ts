@@ -74,7 +74,7 @@ describe('shared base: CloudFormation\'s 500-resource limit', () => {
 
   test('fails synth with guidance before a stack passes 500 resources', () => {
     expect(() => workers(26).synth()).toThrow(
-      /stack TestStack has 5\d\d CloudFormation resources, over CloudFormation's limit of 500: each SqsWorkerService adds about 20 resources: put some services in another stack, or in a NestedStack of this one/);
+      /stack TestStack has 5\d\d CloudFormation resources, over CloudFormation's limit of 500: each service of cdk-fargate-system adds about 20 resources: put some services in another stack, or in a NestedStack of this one/);
   });
 
   test('warns near the limit', () => {

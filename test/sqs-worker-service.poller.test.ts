@@ -219,7 +219,7 @@ describe('queue poller handler', () => {
     expect(inputs.update()).toEqual([{ cluster: 'c', service: 's', desiredCount: 0 }]);
   });
 
-  test('GIVEN an empty queue, a raised floor and no datapoints at all WHEN polled THEN missing data counts as quiet and it sleeps', async () => {
+  test('GIVEN an empty queue, a raised floor and no SQS datapoint at all WHEN polled THEN it holds the floor (a reactivated queue publishes late)', async () => {
     // GIVEN: CloudWatch returns no results
     given({ desired: 1, running: 1, registeredMin: 1 });
 
@@ -227,8 +227,15 @@ describe('queue poller handler', () => {
     await handler(event());
 
     // THEN
+    expect(inputs.register()).toEqual([]);
+    expect(inputs.update()).toEqual([]);
+  });
+
+  test('GIVEN an empty queue in another account, a raised floor and a quiet own metric WHEN polled THEN it sleeps on its own metric alone', async () => {
+    given({ desired: 1, running: 1, registeredMin: 1, history: { outstanding: [0] } });
+    await handler(event({ queueUrl: 'https://sqs.eu-west-1.amazonaws.com/210987654321/orders' }),
+      { invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:poller' });
     expect(inputs.register()).toEqual([{ ...SCALABLE_TARGET, MinCapacity: 0 }]);
-    expect(inputs.update()).toEqual([{ cluster: 'c', service: 's', desiredCount: 0 }]);
   });
 
   test('GIVEN an empty queue and a service asleep WHEN polled THEN it reads no history (no GetMetricData cost) and scales nothing', async () => {
@@ -397,12 +404,11 @@ describe('queue poller handler', () => {
     expect(inputs.getMetricData()[0].MetricDataQueries!.map((q) => q.Id)).toEqual(['sent', 'received', 'outstanding']);
   });
 
-  test('GIVEN a scaling call fails WHEN polled THEN the run fails but what it read is still published', async () => {
+  test('GIVEN a scaling call fails WHEN polled THEN the run fails and publishes nothing, so the poller alarm sees the gap', async () => {
     given({ visible: 3, desired: 0, running: 0, registeredMin: 0 });
-    autoscalingMock.on(RegisterScalableTargetCommand).rejects(new Error('ThrottlingException'));
-    await expect(handler(event())).rejects.toThrow(/ThrottlingException/);
-    expect(inputs.putMetricData()).toHaveLength(1);
-    expect(inputs.putMetricData()[0].MetricData![0]).toMatchObject({ MetricName: 'OutstandingMessages', StatisticValues: { SampleCount: 1, Sum: 3 } });
+    autoscalingMock.on(RegisterScalableTargetCommand).rejects(new Error('AccessDeniedException'));
+    await expect(handler(event())).rejects.toThrow(/AccessDeniedException/);
+    expect(inputs.putMetricData()).toEqual([]);
   });
 
   test('GIVEN an out-of-range input WHEN invoked THEN it rejects naming the range and calls nothing', async () => {
@@ -458,7 +464,7 @@ describe('queue poller handler', () => {
 
   test('GIVEN a 30 s poll interval, a raised floor and an empty queue WHEN the history is quiet THEN the first poll sleeps and the second sees it asleep', async () => {
     // GIVEN
-    given({ desired: 1, running: 1, registeredMin: 1 });
+    given({ desired: 1, running: 1, registeredMin: 1, history: { sent: [0, 0], received: [0, 0], outstanding: [0] } });
     // After the first poll's sleep, the second poll sees the restored floor.
     autoscalingMock.on(DescribeScalableTargetsCommand)
       .resolvesOnce({ ScalableTargets: [{ ...SCALABLE_TARGET, MinCapacity: 1 }] } as any)

@@ -35,6 +35,7 @@ const VARIANTS: Array<[string, AwsSemantics]> = [
   ['capacity from the desired count, scale-in waits for scale-out cooldown',
     { ...AWS_SEMANTICS, currentCapacity: 'desired', scaleInWaitsForScaleOutCooldown: true }],
   ['slow Fargate start (2 min)', { ...AWS_SEMANTICS, fargateStartSeconds: 120 }],
+  ['the poller\'s calls not counting as queue activity', { ...AWS_SEMANTICS, pollerKeepsQueueActive: false }],
 ];
 
 describe('SqsWorkerService scaling simulation (default settings)', () => {

@@ -293,6 +293,12 @@ describe('SqsWorkerService scaling', () => {
     });
     const config = Object.values(policies)[0].Properties.TargetTrackingScalingPolicyConfiguration;
     expect(config.DisableScaleIn).toBeUndefined(); // scale-in on: the poller's floor protects the last task
+    // The policy reads the very series the poller publishes: the same cluster and service tokens.
+    const input = (Object.values(template.findResources('AWS::Scheduler::Schedule'))[0] as any).Properties.Target.Input['Fn::Join'][1];
+    const inputTokens = input.filter((part: unknown) => typeof part !== 'string').map((t: unknown) => JSON.stringify(t));
+    for (const dimension of config.CustomizedMetricSpecification.Dimensions) {
+      expect(inputTokens).toContain(JSON.stringify(dimension.Value));
+    }
   });
 
   test('the queue poller runs every minute per worker with the worker\'s settings, no retries and a one-minute event age', () => {
@@ -354,9 +360,11 @@ describe('SqsWorkerService scaling', () => {
       expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Condition: tagged }),
       expect.objectContaining({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Condition: tagged }),
       expect.objectContaining({
-        Action: ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:RegisterScalableTarget'],
+        Action: 'application-autoscaling:RegisterScalableTarget',
         Condition: { StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' } },
       }),
+      // No resource type and no condition keys (Service Authorization Reference): a condition would deny it.
+      { Action: 'application-autoscaling:DescribeScalableTargets', Effect: 'Allow', Resource: '*' },
       expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'CdkFargateSystem/SqsWorkerService' } } }),
       expect.objectContaining({ Action: 'cloudwatch:GetMetricData', Resource: '*' }),
     ]));

@@ -28,14 +28,14 @@ export interface FargateServiceOptions {
    *
    * Must form a valid Fargate combination with `memoryLimitMiB`.
    *
-   * @default 256
+   * @default 256 - 512 for GrpcFargateService, which leaves room for the Service Connect proxy
    */
   readonly cpu?: number;
 
   /**
    * Memory for the task, in MiB.
    *
-   * @default 512
+   * @default 512 - 1024 for GrpcFargateService
    */
   readonly memoryLimitMiB?: number;
 
@@ -85,7 +85,9 @@ export interface FargateServiceOptions {
   /**
    * Container health check, run by ECS inside the task.
    *
-   * @default - the image's HEALTHCHECK, if any
+   * ECS ignores a Dockerfile HEALTHCHECK: a health check must be given here.
+   *
+   * @default - no container health check
    */
   readonly healthCheck?: ecs.HealthCheck;
 

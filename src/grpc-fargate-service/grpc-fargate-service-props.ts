@@ -50,11 +50,13 @@ export interface GrpcFargateServiceProps extends FargateServiceOptions {
 
   /**
    * Tail latency above which the service scales out (a step policy, scale-out only, beside
-   * target tracking, so the two never fight over scale-in), and the latency alarm's threshold.
+   * target tracking, which alone scales in), and the latency alarm's threshold. Latency that
+   * more tasks cannot cure (a slow dependency) holds the service near maxCapacity: the
+   * latency alarm says so.
    *
    * The statistic depends on the exposure: p99 of the load balancer's TargetResponseTime
    * behind an ALB; Service Connect publishes statistic sets only (no percentiles), so its
-   * Maximum is used there, unless `latencyMetric` gives one.
+   * Average is used there, unless `latencyMetric` gives a tail metric of your own.
    *
    * @default Duration.millis(500)
    */

@@ -148,7 +148,7 @@ export class GrpcFargateService extends FargateServiceBase {
 
     // ---- alarms ----
     this.latencyAlarm = this._createAlarm('LatencyAlarm', {
-      alarmDescription: `Tail latency has stayed above ${threshold.toHumanString()} for 5 minutes despite scaling: ` +
+      alarmDescription: `Latency has stayed above ${threshold.toHumanString()} for 5 minutes despite scaling: ` +
         'look for a slow dependency or raise maxCapacity.',
       metric: latency,
       threshold: latencyThreshold,
@@ -210,20 +210,30 @@ export class GrpcFargateService extends FargateServiceBase {
     if (this.callers.has(caller)) return;
     this.callers.add(caller);
     if (this._alb) {
-      this._alb.loadBalancer.connections.allowFrom(caller, ec2.Port.tcp(this._alb.listenerPort), `gRPC clients: ${caller.node.path}`);
+      caller.connections.allowTo(this._alb.loadBalancer, ec2.Port.tcp(this._alb.listenerPort), `gRPC to ${this.node.path}`);
       return;
     }
-    this.connections.allowFrom(caller, ec2.Port.tcp(this.port), `gRPC over Service Connect from ${caller.node.path}`);
+    if (dependsOn(this.service, caller)) {
+      Annotations.of(this).addWarningV2('cdk-fargate-system:grpc-mutual-callers',
+        `${this.node.path} and ${caller.node.path} call each other: only one can be deployed after the other, so ${caller.node.path} ` +
+        'is not made to wait for this service; a task of it started before this endpoint existed must be replaced to resolve it');
+    } else {
+      caller.node.addDependency(this.service);
+      recordDependency(caller, this.service);
+    }
     enableServiceConnectClient(caller, this.namespace, this.node.path);
-    caller.node.addDependency(this.service);
+    // Rules made from the caller's side: with the caller in another stack, aws-cdk-lib puts both
+    // in the caller's stack, so the stacks reference each other one way (the caller's waits).
+    caller.connections.allowTo(this, ec2.Port.tcp(this.port), `gRPC over Service Connect to ${this.node.path}`);
   }
 
   /**
-   * Tail latency of the service's calls, in the exposure's unit: p99 of the load
-   * balancer's TargetResponseTime in seconds, or the Maximum of Service Connect's
-   * TargetResponseTime in milliseconds across every calling service (dimension
-   * TargetDiscoveryName; Service Connect publishes statistic sets only, so a percentile
-   * returns no data).
+   * Latency of the service's calls, in the exposure's unit: p99 of the load balancer's
+   * TargetResponseTime in seconds, or the Average of Service Connect's TargetResponseTime in
+   * milliseconds across every calling service (dimension TargetDiscoveryName). Service
+   * Connect publishes statistic sets only, so a percentile returns no data; its Maximum
+   * would scale out on a single slow call or a long stream. For a tail latency behind
+   * Service Connect, publish one from the app and pass it as `latencyMetric`.
    *
    * @default - over 1 minute
    */
@@ -231,7 +241,7 @@ export class GrpcFargateService extends FargateServiceBase {
     if (this._alb) {
       return this._alb.targetGroup.metrics.targetResponseTime({ statistic: 'p99', period: Duration.minutes(1), ...props });
     }
-    return serviceConnectTargetMetric(this.discoveryName, 'TargetResponseTime', { statistic: cloudwatch.Stats.MAXIMUM, ...props });
+    return serviceConnectTargetMetric(this.discoveryName, 'TargetResponseTime', { statistic: cloudwatch.Stats.AVERAGE, ...props });
   }
 
   /**
@@ -279,6 +289,26 @@ function enableServiceConnectClient(caller: ecs.BaseService, namespace: serviced
     caller.enableServiceConnect({ namespace: namespace.namespaceArn });
   } catch (e) {
     if (!/more than once/.test((e as Error).message)) throw e;
-    Annotations.of(caller).addInfo(`${caller.node.path} already has Service Connect configured: it must use the namespace of ${server} to reach it`);
+    Annotations.of(caller).addWarningV2('cdk-fargate-system:grpc-caller-namespace',
+      `${caller.node.path} already has Service Connect configured: it must use the namespace of ${server} to reach it`);
   }
+}
+
+/** Deployment-order dependencies allowFrom made (caller -> server), to refuse a cycle. */
+const dependencies = new WeakMap<ecs.BaseService, Set<ecs.BaseService>>();
+
+function recordDependency(caller: ecs.BaseService, server: ecs.BaseService): void {
+  const servers = dependencies.get(caller) ?? new Set<ecs.BaseService>();
+  servers.add(server);
+  dependencies.set(caller, servers);
+}
+
+/** Whether `a` already waits for `b`, directly or through other allowFrom calls. */
+function dependsOn(a: ecs.BaseService, b: ecs.BaseService, seen = new Set<ecs.BaseService>()): boolean {
+  if (seen.has(a)) return false;
+  seen.add(a);
+  for (const next of dependencies.get(a) ?? []) {
+    if (next === b || dependsOn(next, b, seen)) return true;
+  }
+  return false;
 }

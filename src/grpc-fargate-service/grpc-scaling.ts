@@ -19,7 +19,9 @@ export interface ThroughputScalingProps {
 
 /**
  * Target tracking on throughput: average CPU, and requests per task behind an ALB. These
- * policies own scale-in; the latency policy only ever scales out, so they never fight.
+ * policies own scale-in; the latency policy only ever scales out. While latency stays high
+ * it adds tasks every cooldown, and target tracking removes them only after 15 low minutes:
+ * latency from a slow dependency holds the service near maxCapacity (the latency alarm fires).
  */
 export function addThroughputScaling(props: ThroughputScalingProps): {
   cpu: appscaling.TargetTrackingScalingPolicy;
@@ -67,7 +69,7 @@ export function addLatencyScaling(scope: Construct, props: LatencyScalingProps):
   action.addAdjustment({ lowerBound: 0, upperBound: props.threshold, adjustment: 1 });
   action.addAdjustment({ lowerBound: props.threshold, adjustment: 2 });
   const alarm = new cloudwatch.Alarm(scope, 'LatencyScaleOutAlarm', {
-    alarmDescription: 'Tail latency above the threshold: add tasks (scale-out only; target tracking scales in).',
+    alarmDescription: 'Latency above the threshold: add tasks (scale-out only; target tracking scales in).',
     metric: props.latency,
     threshold: props.threshold,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -84,9 +84,10 @@ export function validateGrpcProps(v: PropsValidator, scope: IConstruct, props: G
     v.check(owner === undefined,
       `discovery name '${name}' is already used in this namespace by ${owner}: Cloud Map service names must be unique; ` +
       'pass GrpcExposure.serviceConnect({ discoveryName }) with another name');
-    if (sc.discoveryName !== undefined && !Token.isUnresolved(sc.discoveryName)) {
-      v.check(/^[a-z0-9_][a-z0-9_-]{0,63}$/.test(sc.discoveryName),
-        `exposure discoveryName (${sc.discoveryName}) must be 1 to 64 lower-case letters, digits, underscores and hyphens, not starting with a hyphen (Cloud Map service names)`);
+    if (!Token.isUnresolved(name)) {
+      v.check(/^[a-z0-9_][a-z0-9_-]{0,63}$/.test(name),
+        `exposure discoveryName (${name}${sc.discoveryName ? '' : ', derived from the construct id'}) must be 1 to 64 lower-case letters, ` +
+        'digits, underscores and hyphens, not starting with a hyphen (Cloud Map service names): pass serviceConnect({ discoveryName })');
     }
     const custom = props.latencyMetric;
     if (custom instanceof cloudwatch.Metric && custom.namespace === 'AWS/ECS' && !Token.isUnresolved(custom.statistic)) {

@@ -186,7 +186,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     });
 
     this.suppressInherentNagFindings();
-    guardStackResourceLimit(Stack.of(this), spec.constructName);
+    guardStackResourceLimit(Stack.of(this));
   }
 
   /**

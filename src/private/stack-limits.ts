@@ -15,14 +15,14 @@ const MARKER = 'CdkFargateSystemResourceLimit';
  * warn near the quota and fail synth past it, naming how many resources each of the
  * library's services adds and how to split them.
  */
-export function guardStackResourceLimit(stack: Stack, constructName: string): void {
+export function guardStackResourceLimit(stack: Stack): void {
   if (stack.node.tryFindChild(MARKER)) return;
   // An empty marker child records that the check is registered (validations cannot be listed).
   new Construct(stack, MARKER);
   stack.node.addValidation({
     validate: () => {
       const resources = countResources(stack);
-      const guidance = `each ${constructName} adds about 20 resources: put some services in another stack, or in a NestedStack of this one`;
+      const guidance = 'each service of cdk-fargate-system adds about 20 resources: put some services in another stack, or in a NestedStack of this one';
       if (resources > MAX_STACK_RESOURCES) {
         return [`stack ${stack.stackName} has ${resources} CloudFormation resources, over CloudFormation's limit of ${MAX_STACK_RESOURCES}: ${guidance}`];
       }

@@ -56,6 +56,12 @@ export interface ActivityHistory {
   readonly messagesReceived: number;
   /** Maximum of the poller's own OutstandingMessages over the window. */
   readonly maxOutstanding: number;
+  /**
+   * How many AWS/SQS activity datapoints (sent and received) the window holds; undefined
+   * when they are not read (a queue in another account or region). SQS publishes them every
+   * minute for an active queue, zeros included, so none at all means "not published yet".
+   */
+  readonly activityDatapoints?: number;
 }
 
 /** What the poller does after one poll. Every value is absolute, so overlapping runs do no harm. */
@@ -136,6 +142,11 @@ export function decide(
   }
   if (!history) {
     throw new Error('decide: the floor is raised and the queue looks empty, so the activity history is needed (see needsHistory)');
+  }
+  // A queue that was idle for hours publishes again only minutes after its first message
+  // (AWS: "a delay of up to 15 minutes"): until then, no datapoint is no evidence of quiet.
+  if (history.activityDatapoints === 0) {
+    return { reason: 'holding the floor: SQS has published no activity datapoint for the window yet' };
   }
   const active = history.messagesSent + history.messagesReceived + history.maxOutstanding;
   if (active > 0) {

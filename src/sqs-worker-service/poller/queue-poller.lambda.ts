@@ -37,36 +37,33 @@ export async function handler(event: unknown, context?: { invokedFunctionArn?: s
   const actions: string[] = [];
   const sqsHistory = queueIsLocal(target.queueUrl, context?.invokedFunctionArn);
 
-  try {
-    for (let i = 0; i < polls; i++) {
-      // Polls are spaced from the run's start, so a slow API call does not push later ones out.
-      if (i > 0) await sleep(started + i * target.pollIntervalSeconds * 1000 - Date.now());
-      const [queue, service, registeredMin] = await Promise.all([readQueue(target), readService(target), readMinCapacity(target)]);
-      readings.push({ queue, service });
-      const history = needsHistory(target, queue, registeredMin, i) ? await readHistory(target, new Date(), sqsHistory) : undefined;
-      const decision = decide(target, queue, service, registeredMin, i, history);
-      log({ poll: i, queue, service, registeredMin, history, decision });
-      if (decision.minCapacity !== undefined) {
-        // Absolute values only: a second run doing the same thing does no harm.
-        await autoscaling.send(new RegisterScalableTargetCommand({
-          ServiceNamespace: 'ecs',
-          ScalableDimension: 'ecs:service:DesiredCount',
-          ResourceId: resourceId(target),
-          MinCapacity: decision.minCapacity,
-        }));
-        actions.push(`minCapacity=${decision.minCapacity}`);
-      }
-      if (decision.desiredCount !== undefined) {
-        await ecs.send(new UpdateServiceCommand({ cluster: target.clusterName, service: target.serviceName, desiredCount: decision.desiredCount }));
-        actions.push(`desiredCount=${decision.desiredCount}`);
-      }
+  for (let i = 0; i < polls; i++) {
+    // Polls are spaced from the run's start, so a slow API call does not push later ones out.
+    if (i > 0) await sleep(started + i * target.pollIntervalSeconds * 1000 - Date.now());
+    const [queue, service, registeredMin] = await Promise.all([readQueue(target), readService(target), readMinCapacity(target)]);
+    readings.push({ queue, service });
+    const history = needsHistory(target, queue, registeredMin, i) ? await readHistory(target, new Date(), sqsHistory) : undefined;
+    const decision = decide(target, queue, service, registeredMin, i, history);
+    log({ poll: i, queue, service, registeredMin, history, decision });
+    if (decision.minCapacity !== undefined) {
+      // Absolute values only: a second run doing the same thing does no harm.
+      await autoscaling.send(new RegisterScalableTargetCommand({
+        ServiceNamespace: 'ecs',
+        ScalableDimension: 'ecs:service:DesiredCount',
+        ResourceId: resourceId(target),
+        MinCapacity: decision.minCapacity,
+      }));
+      actions.push(`minCapacity=${decision.minCapacity}`);
     }
-  } finally {
-    // Publish what was read even when a later call failed: target tracking keeps its datapoint.
-    // The run still fails (the error propagates), so Lambda's Errors metric and the
-    // worker's poller alarm see it once datapoints stop.
-    if (readings.length > 0) await publish(target, readings, started);
+    if (decision.desiredCount !== undefined) {
+      await ecs.send(new UpdateServiceCommand({ cluster: target.clusterName, service: target.serviceName, desiredCount: decision.desiredCount }));
+      actions.push(`desiredCount=${decision.desiredCount}`);
+    }
   }
+
+  // Published only when every call succeeded: a run that fails (a scaling call denied, say)
+  // leaves a gap in the datapoints, which is what the worker's poller alarm watches for.
+  await publish(target, readings, started);
   return { polls, actions };
 }
 
@@ -148,7 +145,12 @@ async function readHistory(target: PollerTarget, now: Date, includeSqsMetrics: b
   }));
   const values = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
   const sum = (id: string) => values(id).reduce((a, b) => a + b, 0);
-  return { messagesSent: sum('sent'), messagesReceived: sum('received'), maxOutstanding: Math.max(0, ...values('outstanding')) };
+  return {
+    messagesSent: sum('sent'),
+    messagesReceived: sum('received'),
+    maxOutstanding: Math.max(0, ...values('outstanding')),
+    activityDatapoints: includeSqsMetrics ? values('sent').length + values('received').length : undefined,
+  };
 }
 
 /** One PutMetricData call per run: each metric as a statistic set over the run's polls, stamped on the minute. */

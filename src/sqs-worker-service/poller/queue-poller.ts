@@ -35,8 +35,9 @@ export interface PolledWorker {
  * The queue poller of one stack: a single Lambda function (arm64, pinned Node.js runtime,
  * its own log group) that every SqsWorkerService in the stack shares, invoked once a
  * minute per worker by an EventBridge Scheduler schedule whose input carries that
- * worker's settings. The function's role does not grow with the number of workers: it
- * reads and scales only queues and services tagged for this poller.
+ * worker's settings. The function's role does not grow with the number of workers it
+ * created queues for: it reads and scales only queues and services tagged for this poller
+ * (a queue a worker was given is granted by ARN, one statement each).
  */
 export class QueuePoller extends Construct {
   /** The poller of `scope`'s stack, created on first use. */
@@ -87,8 +88,13 @@ export class QueuePoller extends Construct {
     // RegisterScalableTarget needs ecs:DescribeServices and ecs:UpdateService on the service
     // too (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html),
     // which the tag-scoped statement above grants only for this poller's services.
+    // DescribeScalableTargets has no resource type and no condition keys: a condition would deny it.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['application-autoscaling:DescribeScalableTargets', 'application-autoscaling:RegisterScalableTarget'],
+      actions: ['application-autoscaling:DescribeScalableTargets'],
+      resources: ['*'],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['application-autoscaling:RegisterScalableTarget'],
       resources: ['*'],
       conditions: {
         StringEquals: {

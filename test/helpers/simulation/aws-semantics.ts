@@ -35,6 +35,11 @@ export interface AwsSemantics {
    */
   readonly sqsActiveForSeconds: number;
   readonly sqsReactivationDelaySeconds: number;
+  /**
+   * Whether the poller's GetQueueAttributes calls count as "any action" that keeps the queue
+   * active. AWS does not name the action; the design must hold either way.
+   */
+  readonly pollerKeepsQueueActive: boolean;
   /** Seconds after a minute ends before Container Insights / AWS/ECS datapoints can be read. */
   readonly ecsMetricLagSeconds: number;
   /** Seconds after PutMetricData before a custom datapoint can be read. */
@@ -67,7 +72,8 @@ export const AWS_SEMANTICS: AwsSemantics = {
   sqsCountStalenessSeconds: 30,
   sqsMetricLagSeconds: 120,
   sqsActiveForSeconds: 6 * 3600,
-  sqsReactivationDelaySeconds: 10 * 60,
+  sqsReactivationDelaySeconds: 15 * 60,
+  pollerKeepsQueueActive: true,
   ecsMetricLagSeconds: 60,
   customMetricLagSeconds: 30,
   alarmExtraPeriods: 3,

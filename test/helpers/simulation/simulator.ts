@@ -223,7 +223,7 @@ class Simulation {
     if (poll === 0) this.pollerReadings = [];
 
     const queue = this.countHistory[Math.max(0, t - this.aws.sqsCountStalenessSeconds)];
-    this.accessQueue(t); // GetQueueAttributes is an action on the queue
+    if (this.aws.pollerKeepsQueueActive) this.accessQueue(t); // GetQueueAttributes is an action on the queue
     const service = { desired: this.desired, running: this.running(t), pending: this.tasks.length - this.running(t) };
     const history = needsHistory(target, queue, this.minCapacity, poll) ? this.history(t) : undefined;
     const decision = this.decideFn(target, queue, service, this.minCapacity, poll, history);
@@ -246,10 +246,13 @@ class Simulation {
     const target = this.model.poller!;
     const first = Math.floor((t - target.scaleInAfterSeconds) / 60);
     const last = Math.floor(t / 60);
+    let activityDatapoints = 0;
     const sum = (metricName: string) => {
       let total = 0;
       for (let m = first; m <= last; m++) {
-        total += this.store.read({ namespace: 'AWS/SQS', metricName, stat: 'Sum', deadLetter: false, periodMinutes: 1 }, m, t) ?? 0;
+        const v = this.store.read({ namespace: 'AWS/SQS', metricName, stat: 'Sum', deadLetter: false, periodMinutes: 1 }, m, t);
+        if (v !== undefined) activityDatapoints++;
+        total += v ?? 0;
       }
       return total;
     };
@@ -258,7 +261,7 @@ class Simulation {
       const v = this.store.read({ namespace: target.namespace, metricName: POLLER_METRICS.outstanding, stat: 'Maximum', deadLetter: false, periodMinutes: 1 }, m, t);
       maxOutstanding = Math.max(maxOutstanding, v ?? 0);
     }
-    return { messagesSent: sum('NumberOfMessagesSent'), messagesReceived: sum('NumberOfMessagesReceived'), maxOutstanding };
+    return { messagesSent: sum('NumberOfMessagesSent'), messagesReceived: sum('NumberOfMessagesReceived'), maxOutstanding, activityDatapoints };
   }
 
   // ---------------- Application Auto Scaling ----------------
@@ -456,10 +459,10 @@ export function nextState(current: AlarmState, alarm: AlarmModel, range: Value[]
   if (real.length >= m || alarm.treatMissingData === 'missing' || alarm.treatMissingData === 'ignore') {
     if (real.length === 0) return alarm.treatMissingData === 'ignore' ? current : 'INSUFFICIENT_DATA';
     if (breaching >= m) return 'ALARM';
-    // OK once ALARM cannot be reached with these datapoints; otherwise the state holds
-    // (an alarm in ALARM stays there until its range is missing or recovers).
-    if (real.length - breaching > real.length - m || real.length >= n) return 'OK';
-    return current === 'INSUFFICIENT_DATA' ? 'OK' : current;
+    // Too few datapoints to decide, all of them breaching: the state holds (so an alarm in
+    // ALARM stays there until its whole range is missing or a datapoint recovers).
+    if (real.length < m && breaching === real.length) return current === 'INSUFFICIENT_DATA' ? 'OK' : current;
+    return 'OK';
   }
   // Fewer real datapoints than M: fill up to N with the treatment.
   const filled = n - real.length;
