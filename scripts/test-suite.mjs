@@ -47,8 +47,9 @@ function stage(name, fn) {
 
 const check = (ok) => ({ passed: ok ? 1 : 0, failed: ok ? 0 : 1 });
 
-// 1. jsii compile, API.md (docgen) and README examples under strict rosetta.
-stage('compile', () => check(run('npx', ['projen', 'compile']).ok && run('npx', ['projen', 'post-compile']).ok));
+// 1. Lambda bundles (pre-compile: src/**/*.lambda.ts -> assets/, which synth needs), jsii
+// compile, API.md (docgen) and README examples under strict rosetta.
+stage('compile', () => check(['pre-compile', 'compile', 'post-compile'].every((task) => run('npx', ['projen', task]).ok)));
 
 // 2. API.md is generated: it must match what is committed.
 stage('api-docs-current', () => {
