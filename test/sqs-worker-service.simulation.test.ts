@@ -146,6 +146,20 @@ describe('the previous four-policy design fails the same traces (the simulation 
     expect(sleepsBetween(r, traces.TRICKLE_START, traces.TRICKLE_END)).toBeGreaterThan(5);
   });
 
+  test('a policy that reads another service\'s backlog series never scales above the poller\'s floor', () => {
+    const model = synthesizedModel();
+    const tt = model.targetTracking[0];
+    const backlog = tt.metric.metrics.m;
+    const miswired: ScalingModel = {
+      ...model,
+      targetTracking: [{ ...tt, metric: { ...tt.metric, metrics: { m: { ...backlog, dimensions: backlog.dimensions!.replace('ServiceName=', 'ServiceName=other-') } } } }],
+    };
+    expect(simulate(model, traces.STEADY).maxDesired).toBeGreaterThan(1);
+    const r = simulate(miswired, traces.STEADY);
+    expect(r.maxDesired).toBe(1);
+    expect(longestWait(r, traces.STEADY_START + traces.STEADY_WARMUP)).toBeGreaterThan(600);
+  });
+
   test('it wakes minutes after the message is counted on a queue idle for seven hours', () => {
     const r = simulate(oldDesign, traces.IDLE_THEN_ONE);
     expect(wakeDecisionSeconds(r, traces.IDLE_MESSAGE_AT, AWS_SEMANTICS.sqsCountStalenessSeconds)).toBeGreaterThan(60);

@@ -77,8 +77,13 @@ export interface MetricKey {
   readonly namespace: string;
   readonly metricName: string;
   readonly deadLetter?: boolean;
+  /**
+   * Dimensions as rendered in the template (token values as their JSON), for series that
+   * must match exactly (the poller's); undefined keys the series by name alone.
+   */
+  readonly dimensions?: string;
 }
 
 function keyName(k: MetricKey): string {
-  return `${k.namespace}|${k.metricName}|${k.deadLetter ? 'dlq' : 'queue'}`;
+  return `${k.namespace}|${k.metricName}|${k.deadLetter ? 'dlq' : 'queue'}|${k.dimensions ?? ''}`;
 }

@@ -10,7 +10,7 @@
 import { AWS_SEMANTICS, AwsSemantics } from './aws-semantics';
 import { compile, Value } from './metric-math';
 import { MetricStore } from './metric-store';
-import { AlarmModel, MetricSpec, ScalingModel, StepPolicyModel, TargetTrackingModel } from './template-model';
+import { AlarmModel, MetricSpec, renderDimensions, ScalingModel, StepPolicyModel, TargetTrackingModel } from './template-model';
 import {
   ActivityHistory, backlogPerTask, decide, needsHistory, outstanding, POLLER_METRICS, pollsPerRun, QueueCounts,
 } from '../../../src/sqs-worker-service/poller/decision';
@@ -234,11 +234,17 @@ class Simulation {
     if (poll === polls - 1) {
       const at = t + this.aws.pollDurationSeconds + this.aws.customMetricLagSeconds;
       const minute = Math.floor(runStart / 60);
-      const ns = target.namespace;
-      this.store.put({ namespace: ns, metricName: POLLER_METRICS.outstanding }, minute, this.pollerReadings.map((r) => outstanding(r.queue)), at);
-      this.store.put({ namespace: ns, metricName: POLLER_METRICS.backlogPerTask }, minute,
+      const key = (metricName: string) => ({ namespace: target.namespace, metricName, dimensions: this.pollerDimensions() });
+      this.store.put(key(POLLER_METRICS.outstanding), minute, this.pollerReadings.map((r) => outstanding(r.queue)), at);
+      this.store.put(key(POLLER_METRICS.backlogPerTask), minute,
         this.pollerReadings.map((r) => backlogPerTask(r.queue, { desired: 0, pending: 0, running: r.running })), at);
     }
+  }
+
+  /** The dimensions the poller publishes with (its input's cluster and service). */
+  private pollerDimensions(): string {
+    const target = this.model.poller!;
+    return renderDimensions([{ Name: 'ClusterName', Value: target.clusterName }, { Name: 'ServiceName', Value: target.serviceName }]);
   }
 
   /** What GetMetricData returns for the quiet window, as published by `t`. */
@@ -258,7 +264,14 @@ class Simulation {
     };
     let maxOutstanding = 0;
     for (let m = first; m <= last; m++) {
-      const v = this.store.read({ namespace: target.namespace, metricName: POLLER_METRICS.outstanding, stat: 'Maximum', deadLetter: false, periodMinutes: 1 }, m, t);
+      const v = this.store.read({
+        namespace: target.namespace,
+        metricName: POLLER_METRICS.outstanding,
+        stat: 'Maximum',
+        deadLetter: false,
+        periodMinutes: 1,
+        dimensions: this.pollerDimensions(),
+      }, m, t);
       maxOutstanding = Math.max(maxOutstanding, v ?? 0);
     }
     return { messagesSent: sum('NumberOfMessagesSent'), messagesReceived: sum('NumberOfMessagesReceived'), maxOutstanding, activityDatapoints };

@@ -14,6 +14,8 @@ export interface MetricRef {
   readonly stat: string;
   /** AWS/SQS only: the dead-letter queue rather than the worker's queue. */
   readonly deadLetter: boolean;
+  /** Dimensions (see MetricKey.dimensions), for the poller's namespace only. */
+  readonly dimensions?: string;
   readonly periodMinutes: number;
 }
 
@@ -134,7 +136,15 @@ function metricRef(m: { Namespace: string; MetricName: string; Dimensions?: any[
     stat,
     deadLetter: queueDimension ? JSON.stringify(queueDimension.Value).includes('DeadLetterQueue') : false,
     periodMinutes: periodSeconds / 60,
+    // The poller's series are matched on their exact dimensions: a policy that reads
+    // another service's series must see nothing.
+    dimensions: m.Namespace.startsWith('CdkFargateSystem/') ? renderDimensions(m.Dimensions ?? []) : undefined,
   };
+}
+
+/** Dimensions as a stable string: name=JSON(value), sorted by name. */
+export function renderDimensions(dimensions: Array<{ Name: string; Value: unknown }>): string {
+  return dimensions.map((d) => `${d.Name}=${typeof d.Value === 'string' ? d.Value : JSON.stringify(d.Value)}`).sort().join(',');
 }
 
 function singleMetric(namespace: string, metricName: string, stat: string, period: number, dimensions?: any[]): MetricSpec {
@@ -175,12 +185,21 @@ function customizedMetric(spec: any): MetricSpec {
 }
 
 /**
- * The schedule input is `Fn::Join` of JSON text and tokens (queue URL, names): put a
- * placeholder where each token goes, then parse the JSON.
+ * The schedule input is `Fn::Join` of JSON text and tokens (queue URL, names): parse it
+ * with each token's JSON in place of its value, so the poller's dimensions can be matched
+ * against what the policies read.
  */
 function pollerInput(input: unknown): PollerTarget {
-  const text = typeof input === 'string'
-    ? input
-    : (input as any)['Fn::Join'][1].map((part: unknown) => typeof part === 'string' ? part : 'token').join('');
-  return JSON.parse(text);
+  if (typeof input === 'string') return JSON.parse(input);
+  const tokens: string[] = [];
+  const text = (input as any)['Fn::Join'][1]
+    .map((part: unknown) => {
+      if (typeof part === 'string') return part;
+      tokens.push(JSON.stringify(part));
+      return `__token${tokens.length - 1}__`;
+    }).join('');
+  return JSON.parse(text, (_key, value) => {
+    const m = typeof value === 'string' ? /^__token(\d+)__$/.exec(value) : null;
+    return m ? tokens[Number(m[1])] : value;
+  });
 }
