@@ -4,6 +4,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { NagSuppressions } from 'cdk-nag';
 import { GrpcExposure, GrpcFargateService, GrpcFargateServiceProps, SqsWorkerService } from '../src';
@@ -295,6 +296,43 @@ describe('GrpcFargateService behind an internal ALB', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'HTTPCode_ELB_5XX_Count', Statistic: 'Sum' });
     expect(service.alarms).toHaveLength(2);
     expect(() => service.discoveryName).toThrow(/has no Service Connect discovery name/);
+  });
+});
+
+/**
+ * Time to replace one task behind a load balancer, modeled from a synthesized target group:
+ * AWS health-checks a newly registered target every interval and "it must pass one health
+ * check to be considered healthy" (target-group-health-checks); ECS then deregisters the old
+ * task (DEACTIVATING), which drains for the deregistration delay (worst case: calls in
+ * flight the whole time) before SIGTERM. Worst case: one interval plus the delay.
+ */
+function worstCaseReplacementSeconds(template: Template): number {
+  const tg = only(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+  // The load balancer's own defaults where the template leaves them out.
+  const interval = tg.HealthCheckIntervalSeconds ?? 30;
+  const delay = Number((tg.TargetGroupAttributes ?? []).find((a: any) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
+  return interval + delay;
+}
+
+describe('GrpcFargateService rollouts', () => {
+  test('replacing one task behind the ALB takes at most 45 s of health checks and draining (25 s by default)', () => {
+    const { template } = albGrpc();
+    expect(worstCaseReplacementSeconds(template)).toBe(25);
+  });
+
+  test('the same model gives aws-ecs-patterns\' defaults 330 s (the model can fail)', () => {
+    const env = environment();
+    new ecsPatterns.ApplicationLoadBalancedFargateService(env.stack, 'Patterns', {
+      cluster: env.cluster, taskImageOptions: { image: TEST_IMAGE }, publicLoadBalancer: false, minHealthyPercent: 100,
+    });
+    expect(worstCaseReplacementSeconds(Template.fromStack(env.stack))).toBe(330);
+  });
+
+  test('a raised deregistration delay for long streams shows in the model', () => {
+    const env = environment();
+    const exposure = GrpcExposure.internalAlb({ certificate: certificate(env.stack), deregistrationDelay: Duration.minutes(5) });
+    const { template } = grpc({ exposure }, env);
+    expect(worstCaseReplacementSeconds(template)).toBeGreaterThan(45);
   });
 });
 

@@ -12,6 +12,7 @@ import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
 import { addLatencyScaling, addThroughputScaling } from './grpc-scaling';
 import { claimDiscoveryName, discoveryNameFor, validateGrpcProps } from './grpc-validation';
 import { InternalAlbExposure } from './internal-alb-exposure';
+import { dependsOn, enableServiceConnectClient, recordDependency } from './service-connect-clients';
 import { serviceConnectServerMetric, serviceConnectTargetMetric } from './service-connect-metrics';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceBase } from '../private/fargate-service-base';
@@ -49,9 +50,9 @@ export class GrpcFargateService extends FargateServiceBase {
   public readonly cpuScalingPolicy: appscaling.TargetTrackingScalingPolicy;
   /** Target tracking on requests per task (ALB exposure with `targetRequestsPerTask` only). */
   public readonly requestCountScalingPolicy?: appscaling.TargetTrackingScalingPolicy;
-  /** The scale-out-only step policy on tail latency. */
+  /** The scale-out-only step policy on latency. */
   public readonly latencyScalingPolicy: appscaling.StepScalingAction;
-  /** Fires when tail latency stays above `latencyThreshold` for 5 minutes. */
+  /** Fires when latency (see `metricLatency`) stays above `latencyThreshold` for 5 minutes. */
   public readonly latencyAlarm: cloudwatch.Alarm;
   /** Fires when the load balancer answers with its own 5XX errors (ALB exposure only). */
   public readonly loadBalancerErrorAlarm?: cloudwatch.Alarm;
@@ -72,10 +73,9 @@ export class GrpcFargateService extends FargateServiceBase {
     const port = props.port ?? GRPC_DEFAULTS.port;
     const exposure = props.exposure ?? GrpcExposure.serviceConnect();
     super(scope, id, {
-      // Room for the Service Connect proxy (AWS suggests 256 CPU units and 64 MiB for it).
       ...props,
-      cpu: props.cpu ?? 512,
-      memoryLimitMiB: props.memoryLimitMiB ?? 1024,
+      cpu: props.cpu ?? GRPC_DEFAULTS.cpu,
+      memoryLimitMiB: props.memoryLimitMiB ?? GRPC_DEFAULTS.memoryLimitMiB,
     }, {
       constructName: 'GrpcFargateService',
       defaultCapacityStrategy: CapacityStrategy.onDemand(),
@@ -83,7 +83,7 @@ export class GrpcFargateService extends FargateServiceBase {
       maxCapacity: props.maxCapacity ?? GRPC_DEFAULTS.maxCapacity,
       reservedEnvironment: ['SHUTDOWN_DRAIN_SECONDS'],
       portMappings: [{ containerPort: port, name: PORT_MAPPING_NAME, appProtocol: ecs.AppProtocol.grpc, protocol: ecs.Protocol.TCP }],
-      healthCheckGracePeriod: exposure.kind === GrpcExposureKind.INTERNAL_ALB ? Duration.seconds(30) : undefined,
+      healthCheckGracePeriod: exposure.kind === GrpcExposureKind.INTERNAL_ALB ? GRPC_DEFAULTS.healthCheckGracePeriod : undefined,
       validate: (v, self) => validateGrpcProps(v, self, props),
     });
     this.port = port;
@@ -105,8 +105,8 @@ export class GrpcFargateService extends FargateServiceBase {
           discoveryName: this._discoveryName,
           dnsName: this._discoveryName,
           port,
-          // https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-connect-concepts-deploy.html:
-          // 15 s per request by default for gRPC, which cuts off streams.
+          // Service Connect's own default is 15 s per request (aws-cdk-lib's ServiceConnectService
+          // documents it; AWS's guide gives only the 5-minute idle default), which cuts off streams.
           perRequestTimeout: options.perRequestTimeout ?? GRPC_DEFAULTS.perRequestTimeout,
           idleTimeout: options.idleTimeout ?? GRPC_DEFAULTS.idleTimeout,
         }],
@@ -278,37 +278,4 @@ export class GrpcFargateService extends FargateServiceBase {
     if (!this._alb) throw new Error(`${member} exists only with GrpcExposure.internalAlb(); ${this.node.path} uses Service Connect`);
     return this._alb;
   }
-}
-
-/**
- * Make `caller` a Service Connect client of `namespace`. A caller that already has Service
- * Connect (configured by its owner) keeps it: it must use the same namespace.
- */
-function enableServiceConnectClient(caller: ecs.BaseService, namespace: servicediscovery.INamespace, server: string): void {
-  try {
-    caller.enableServiceConnect({ namespace: namespace.namespaceArn });
-  } catch (e) {
-    if (!/more than once/.test((e as Error).message)) throw e;
-    Annotations.of(caller).addWarningV2('cdk-fargate-system:grpc-caller-namespace',
-      `${caller.node.path} already has Service Connect configured: it must use the namespace of ${server} to reach it`);
-  }
-}
-
-/** Deployment-order dependencies allowFrom made (caller -> server), to refuse a cycle. */
-const dependencies = new WeakMap<ecs.BaseService, Set<ecs.BaseService>>();
-
-function recordDependency(caller: ecs.BaseService, server: ecs.BaseService): void {
-  const servers = dependencies.get(caller) ?? new Set<ecs.BaseService>();
-  servers.add(server);
-  dependencies.set(caller, servers);
-}
-
-/** Whether `a` already waits for `b`, directly or through other allowFrom calls. */
-function dependsOn(a: ecs.BaseService, b: ecs.BaseService, seen = new Set<ecs.BaseService>()): boolean {
-  if (seen.has(a)) return false;
-  seen.add(a);
-  for (const next of dependencies.get(a) ?? []) {
-    if (next === b || dependsOn(next, b, seen)) return true;
-  }
-  return false;
 }

@@ -1,13 +1,9 @@
-import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-
-/** Scale out within a minute; scale in at ECS's default pace. */
-const SCALE_OUT_COOLDOWN = Duration.seconds(60);
-const SCALE_IN_COOLDOWN = Duration.seconds(300);
+import { SCALE_IN_COOLDOWN, SCALE_OUT_COOLDOWN } from '../private/scaling-cooldowns';
 
 export interface ThroughputScalingProps {
   readonly scalableTarget: appscaling.ScalableTarget;

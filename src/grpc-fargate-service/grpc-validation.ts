@@ -5,6 +5,7 @@ import { IConstruct } from 'constructs';
 import { GRPC_DEFAULTS } from './grpc-defaults';
 import { GrpcExposureKind, ServiceConnectExposureOptions } from './grpc-exposure';
 import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
+import { DEFAULT_STOP_TIMEOUT } from '../private/fargate-service-base';
 import { PropsValidator } from '../private/validation';
 
 /** Seconds a stopping task needs after its drain window to finish in-flight calls and exit. */
@@ -29,7 +30,7 @@ export function validateGrpcProps(v: PropsValidator, scope: IConstruct, props: G
   }
 
   // The app keeps serving for shutdownDrain after SIGTERM, then needs time to finish calls.
-  const stopTimeout = props.stopTimeout ?? Duration.seconds(30);
+  const stopTimeout = props.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
   const drain = props.shutdownDrain ?? GRPC_DEFAULTS.shutdownDrain;
   v.durationInRange('shutdownDrain', props.shutdownDrain, Duration.seconds(0), Duration.seconds(60), 'give 0 to 60 seconds');
   if (v.wholeSeconds('shutdownDrain', drain) && v.wholeSeconds('stopTimeout', stopTimeout)) {

@@ -34,7 +34,8 @@ export interface ServiceBaseSpec {
 
 const DEFAULT_CPU = 256;
 const DEFAULT_MEMORY_MIB = 512;
-const DEFAULT_STOP_TIMEOUT = Duration.seconds(30);
+/** Also what GrpcFargateService budgets its drain window against. */
+export const DEFAULT_STOP_TIMEOUT = Duration.seconds(30);
 
 /**
  * The Fargate service every construct of this library is built on: task definition,

@@ -1,5 +1,5 @@
 import { Annotations, CfnResource, Stack } from 'aws-cdk-lib';
-import { Construct, IConstruct } from 'constructs';
+import { IConstruct } from 'constructs';
 
 /**
  * CloudFormation's resource quota per stack
@@ -8,7 +8,8 @@ import { Construct, IConstruct } from 'constructs';
 export const MAX_STACK_RESOURCES = 500;
 /** Warn from here, so a stack gets guidance before a deploy fails. */
 const WARN_AT = 450;
-const MARKER = 'CdkFargateSystemResourceLimit';
+/** Stacks whose check is registered (validations cannot be listed). */
+const guarded = new WeakSet<Stack>();
 
 /**
  * Once per stack: count the stack's CloudFormation resources when the tree is complete,
@@ -16,9 +17,8 @@ const MARKER = 'CdkFargateSystemResourceLimit';
  * library's services adds and how to split them.
  */
 export function guardStackResourceLimit(stack: Stack): void {
-  if (stack.node.tryFindChild(MARKER)) return;
-  // An empty marker child records that the check is registered (validations cannot be listed).
-  new Construct(stack, MARKER);
+  if (guarded.has(stack)) return;
+  guarded.add(stack);
   stack.node.addValidation({
     validate: () => {
       const resources = countResources(stack);

@@ -1,6 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SCALE_IN_COOLDOWN, SCALE_OUT_COOLDOWN } from '../private/scaling-cooldowns';
 
 /** Inputs of the worker's one scaling policy. */
 export interface QueueScalingProps {
@@ -9,14 +9,6 @@ export interface QueueScalingProps {
   readonly backlogPerTask: cloudwatch.Metric;
   readonly backlogPerTaskTarget: number;
 }
-
-/**
- * Cooldowns of the backlog policy. Scale-out reacts within a minute of the previous
- * activity (ECS's default is 300 s); scale-in waits as long as ECS's default, on top of
- * the target-tracking alarm's own 15 low minutes.
- */
-export const SCALE_OUT_COOLDOWN = Duration.seconds(60);
-export const SCALE_IN_COOLDOWN = Duration.seconds(300);
 
 /**
  * Scaling above one task: one target-tracking policy on the poller's backlog per task

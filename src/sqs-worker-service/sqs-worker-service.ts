@@ -14,7 +14,6 @@ import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceBase } from '../private/fargate-service-base';
 import { addNagSuppressions } from '../private/nag-suppressions';
 
-const DEFAULTS = WORKER_DEFAULTS;
 /** Tag the service propagates to its tasks; task scale-in protection is granted on it. */
 const SERVICE_TAG_KEY = 'cdk-fargate-system:service';
 
@@ -74,8 +73,8 @@ export class SqsWorkerService extends FargateServiceBase {
    * @param props the worker's image, queue and scaling settings
    */
   constructor(scope: Construct, id: string, props: SqsWorkerServiceProps) {
-    const minCapacity = props.minCapacity ?? DEFAULTS.minCapacity;
-    const maxCapacity = props.maxCapacity ?? DEFAULTS.maxCapacity;
+    const minCapacity = props.minCapacity ?? WORKER_DEFAULTS.minCapacity;
+    const maxCapacity = props.maxCapacity ?? WORKER_DEFAULTS.maxCapacity;
     super(scope, id, props, {
       constructName: 'SqsWorkerService',
       // AWS: "any capacity providers with a weight of 0 can't be used to place tasks"
@@ -88,7 +87,7 @@ export class SqsWorkerService extends FargateServiceBase {
       validate: (v, self) => validateWorkerProps(v, self, props),
     });
 
-    const processingTime = props.messageProcessingTime ?? DEFAULTS.messageProcessingTime;
+    const processingTime = props.messageProcessingTime ?? WORKER_DEFAULTS.messageProcessingTime;
     if (props.queue) {
       this.queue = props.queue;
       this.deadLetterQueue = props.deadLetterQueue;
@@ -106,8 +105,8 @@ export class SqsWorkerService extends FargateServiceBase {
       });
       this.queue = new sqs.Queue(this, 'Queue', {
         visibilityTimeout: props.visibilityTimeout ?? Duration.seconds(processingTime.toSeconds() * 2),
-        retentionPeriod: props.retentionPeriod ?? DEFAULTS.retentionPeriod,
-        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount },
+        retentionPeriod: props.retentionPeriod ?? WORKER_DEFAULTS.retentionPeriod,
+        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? WORKER_DEFAULTS.maxReceiveCount },
         encryption,
         encryptionMasterKey: props.encryptionKey,
         enforceSSL: true,
@@ -120,7 +119,7 @@ export class SqsWorkerService extends FargateServiceBase {
     this.container.addEnvironment('QUEUE_NAME', this.queue.queueName);
 
     // ---- scaling: the poller owns zero <-> one, target tracking everything above ----
-    const backlogPerTaskTarget = props.backlogPerTaskTarget ?? DEFAULTS.backlogPerTaskTarget;
+    const backlogPerTaskTarget = props.backlogPerTaskTarget ?? WORKER_DEFAULTS.backlogPerTaskTarget;
     const poller = QueuePoller.of(this);
     this.queuePollerFunction = poller.function;
     this.pollerSchedule = poller.addWorker(this, {
@@ -130,8 +129,8 @@ export class SqsWorkerService extends FargateServiceBase {
       minCapacity,
       maxCapacity,
       backlogPerTaskTarget,
-      scaleInAfter: props.scaleInAfter ?? DEFAULTS.scaleInAfter,
-      pollInterval: props.pollInterval ?? DEFAULTS.pollInterval,
+      scaleInAfter: props.scaleInAfter ?? WORKER_DEFAULTS.scaleInAfter,
+      pollInterval: props.pollInterval ?? WORKER_DEFAULTS.pollInterval,
     });
     this.backlogPerTaskPolicy = addBacklogScaling({
       scalableTarget: this.scalableTarget,
@@ -150,7 +149,7 @@ export class SqsWorkerService extends FargateServiceBase {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
     }
-    const ageThreshold = props.oldestMessageAgeThreshold ?? DEFAULTS.oldestMessageAgeThreshold;
+    const ageThreshold = props.oldestMessageAgeThreshold ?? WORKER_DEFAULTS.oldestMessageAgeThreshold;
     this.oldestMessageAgeAlarm = this._createAlarm('OldestMessageAgeAlarm', {
       alarmDescription: `The oldest message has waited more than ${ageThreshold.toHumanString()}: workers are not keeping up or are failing.`,
       metric: this.metricAgeOfOldestMessage(),

@@ -96,7 +96,8 @@ async function readService(target: PollerTarget): Promise<ServiceCounts> {
   const out = await ecs.send(new DescribeServicesCommand({ cluster: target.clusterName, services: [target.serviceName] }));
   const service = out.services?.[0];
   if (!service) {
-    throw new Error(`ECS service ${target.serviceName} not found in cluster ${target.clusterName}: ${JSON.stringify(out.failures ?? [])}`);
+    throw new Error(`ECS service ${target.serviceName} not found in cluster ${target.clusterName}: ${JSON.stringify(out.failures ?? [])}; ` +
+      'a worker deleted outside CloudFormation leaves its schedule behind: deploy the stack again');
   }
   return { desired: service.desiredCount ?? 0, running: service.runningCount ?? 0, pending: service.pendingCount ?? 0 };
 }
@@ -108,7 +109,10 @@ async function readMinCapacity(target: PollerTarget): Promise<number> {
     ResourceIds: [resourceId(target)],
   }));
   const registered = out.ScalableTargets?.[0];
-  if (!registered) throw new Error(`no scalable target is registered for ${resourceId(target)}`);
+  if (!registered) {
+    throw new Error(`no scalable target is registered for ${resourceId(target)}: the stack's ScalableTarget was deleted or deregistered; ` +
+      'deploy the stack again to restore it');
+  }
   return registered.MinCapacity ?? 0;
 }
 

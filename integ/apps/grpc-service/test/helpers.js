@@ -192,4 +192,36 @@ export async function expectStatus(promise, code) {
   }
 }
 
+/**
+ * Ask the server's reflection service each request in `requests` (one stream) and return
+ * the responses in order.
+ * @param {string} target
+ * @param {object[]} requests e.g. { list_services: '' }
+ * @returns {Promise<any[]>}
+ */
+export async function reflect(target, requests) {
+  const { default: protoLoader } = await import('@grpc/proto-loader');
+  const protoDir = fileURLToPath(new URL('../node_modules/@grpc/reflection/build/proto', import.meta.url));
+  const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [protoDir], keepCase: true });
+  const pkg = /** @type {any} */ (grpc.loadPackageDefinition(def));
+  const client = new pkg.grpc.reflection.v1.ServerReflection(target, grpc.credentials.createInsecure());
+  const stream = client.ServerReflectionInfo();
+  /** @type {any[]} */
+  const responses = [];
+  try {
+    await new Promise((resolve, reject) => {
+      stream.on('data', (/** @type {any} */ r) => {
+        responses.push(r);
+        if (responses.length === requests.length) resolve(undefined);
+      });
+      stream.on('error', reject);
+      for (const request of requests) stream.write(request);
+    });
+  } finally {
+    stream.end();
+    client.close();
+  }
+  return responses;
+}
+
 export { grpc };

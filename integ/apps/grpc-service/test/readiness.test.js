@@ -4,9 +4,8 @@
 // (the drain window is covered in shutdown.test.js).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { READINESS_PATH } from '../src/server.js';
-import { startServer, ordersClient, healthClient, readinessClient, call, expectStatus, grpc } from './helpers.js';
+import { startServer, ordersClient, healthClient, readinessClient, call, expectStatus, reflect, grpc } from './helpers.js';
 
 const UNREACHABLE_MONGODB = 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&directConnection=true';
 
@@ -74,26 +73,7 @@ test('Readiness/Check is UNAVAILABLE while the database is not connected; SIGTER
 
 test('server reflection lists the Readiness service', async () => {
   const srv = await startServer();
-  const { default: protoLoader } = await import('@grpc/proto-loader');
-  const protoDir = fileURLToPath(new URL('../node_modules/@grpc/reflection/build/proto', import.meta.url));
-  const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [protoDir], keepCase: true });
-  const pkg = /** @type {any} */ (grpc.loadPackageDefinition(def));
-  const client = new pkg.grpc.reflection.v1.ServerReflection(srv.target, grpc.credentials.createInsecure());
-  const stream = client.ServerReflectionInfo();
-  /** @type {any[]} */
-  const responses = [];
-  const done = new Promise((resolve, reject) => {
-    stream.on('data', (/** @type {any} */ r) => {
-      responses.push(r);
-      if (responses.length === 2) resolve(undefined);
-    });
-    stream.on('error', reject);
-  });
-  stream.write({ list_services: '' });
-  stream.write({ file_containing_symbol: 'cdkfargatesystem.readiness.v1.Readiness' });
-  await done;
-  stream.end();
-  client.close();
+  const responses = await reflect(srv.target, [{ list_services: '' }, { file_containing_symbol: 'cdkfargatesystem.readiness.v1.Readiness' }]);
   const names = responses[0].list_services_response.service.map((/** @type {any} */ s) => s.name);
   assert.ok(names.includes('cdkfargatesystem.readiness.v1.Readiness'), `services: ${names.join(', ')}`);
   assert.ok(names.includes('orders.v1.OrderService'), `services: ${names.join(', ')}`);

@@ -2,8 +2,7 @@
 // End-to-end: the real server in a child process, real gRPC clients over loopback.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { startServer, ordersClient, healthClient, call, expectStatus, grpc } from './helpers.js';
+import { startServer, ordersClient, healthClient, call, expectStatus, reflect, grpc } from './helpers.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -121,19 +120,7 @@ test('one structured access-log line per call', async () => {
 });
 
 test('server reflection lists OrderService', async () => {
-  const { default: protoLoader } = await import('@grpc/proto-loader');
-  const protoDir = fileURLToPath(new URL('../node_modules/@grpc/reflection/build/proto', import.meta.url));
-  const def = protoLoader.loadSync('grpc/reflection/v1/reflection.proto', { includeDirs: [protoDir], keepCase: true });
-  const pkg = /** @type {any} */ (grpc.loadPackageDefinition(def));
-  const client = new pkg.grpc.reflection.v1.ServerReflection(srv.target, grpc.credentials.createInsecure());
-  const stream = client.ServerReflectionInfo();
-  const response = await new Promise((resolve, reject) => {
-    stream.on('data', resolve);
-    stream.on('error', reject);
-    stream.write({ list_services: '' });
-  });
-  stream.end();
-  client.close();
+  const [response] = await reflect(srv.target, [{ list_services: '' }]);
   const names = response.list_services_response.service.map((/** @type {any} */ s) => s.name);
   assert.ok(names.includes('orders.v1.OrderService'), `services: ${names.join(', ')}`);
 });
