@@ -1,3 +1,4 @@
 export * from './common';
 export * from './sqs-worker-service';
 export * from './grpc-fargate-service';
+export * from './edge-frontend';

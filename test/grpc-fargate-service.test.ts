@@ -10,6 +10,7 @@ import { NagSuppressions } from 'cdk-nag';
 import { GrpcExposure, GrpcFargateService, GrpcFargateServiceProps, SqsWorkerService } from '../src';
 import { nagErrors } from './helpers/compliance';
 import { TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
+import { worstCaseReplacementSeconds } from './helpers/rollout-model';
 
 const HEALTH_CHECK: ecs.HealthCheck = { command: ['CMD', 'node', 'src/healthcheck.js'] };
 
@@ -298,21 +299,6 @@ describe('GrpcFargateService behind an internal ALB', () => {
     expect(() => service.discoveryName).toThrow(/has no Service Connect discovery name/);
   });
 });
-
-/**
- * Time to replace one task behind a load balancer, modeled from a synthesized target group:
- * AWS health-checks a newly registered target every interval and "it must pass one health
- * check to be considered healthy" (target-group-health-checks); ECS then deregisters the old
- * task (DEACTIVATING), which drains for the deregistration delay (worst case: calls in
- * flight the whole time) before SIGTERM. Worst case: one interval plus the delay.
- */
-function worstCaseReplacementSeconds(template: Template): number {
-  const tg = only(template, 'AWS::ElasticLoadBalancingV2::TargetGroup');
-  // The load balancer's own defaults where the template leaves them out.
-  const interval = tg.HealthCheckIntervalSeconds ?? 30;
-  const delay = Number((tg.TargetGroupAttributes ?? []).find((a: any) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
-  return interval + delay;
-}
 
 describe('GrpcFargateService rollouts', () => {
   test('replacing one task behind the ALB takes at most 45 s of health checks and draining (25 s by default)', () => {

@@ -9,13 +9,14 @@ import { Construct } from 'constructs';
 import { GRPC_DEFAULTS } from './grpc-defaults';
 import { GrpcExposure, GrpcExposureKind } from './grpc-exposure';
 import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
-import { addLatencyScaling, addThroughputScaling } from './grpc-scaling';
+import { addLatencyScaling } from './grpc-scaling';
 import { claimDiscoveryName, discoveryNameFor, validateGrpcProps } from './grpc-validation';
 import { InternalAlbExposure } from './internal-alb-exposure';
 import { dependsOn, enableServiceConnectClient, recordDependency } from './service-connect-clients';
 import { serviceConnectServerMetric, serviceConnectTargetMetric } from './service-connect-metrics';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceBase } from '../private/fargate-service-base';
+import { addThroughputScaling } from '../private/throughput-scaling';
 
 /** Name of the container's gRPC port mapping (Service Connect refers to it). */
 const PORT_MAPPING_NAME = 'grpc';

@@ -1,45 +1,8 @@
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
-import { SCALE_IN_COOLDOWN, SCALE_OUT_COOLDOWN } from '../private/scaling-cooldowns';
-
-export interface ThroughputScalingProps {
-  readonly scalableTarget: appscaling.ScalableTarget;
-  readonly targetCpuUtilization: number;
-  readonly targetRequestsPerTask?: number;
-  /** The ALB target group, for request-count tracking. */
-  readonly targetGroup?: elbv2.ApplicationTargetGroup;
-}
-
-/**
- * Target tracking on throughput: average CPU, and requests per task behind an ALB. These
- * policies own scale-in; the latency policy only ever scales out. While latency stays high
- * it adds tasks every cooldown, and target tracking removes them only after 15 low minutes:
- * latency from a slow dependency holds the service near maxCapacity (the latency alarm fires).
- */
-export function addThroughputScaling(props: ThroughputScalingProps): {
-  cpu: appscaling.TargetTrackingScalingPolicy;
-  requestCount?: appscaling.TargetTrackingScalingPolicy;
-} {
-  const cpu = props.scalableTarget.scaleToTrackMetric('CpuTracking', {
-    predefinedMetric: appscaling.PredefinedMetric.ECS_SERVICE_AVERAGE_CPU_UTILIZATION,
-    targetValue: props.targetCpuUtilization,
-    scaleOutCooldown: SCALE_OUT_COOLDOWN,
-    scaleInCooldown: SCALE_IN_COOLDOWN,
-  });
-  if (props.targetRequestsPerTask === undefined || !props.targetGroup) return { cpu };
-  const tg = props.targetGroup;
-  const requestCount = props.scalableTarget.scaleToTrackMetric('RequestCountTracking', {
-    predefinedMetric: appscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
-    resourceLabel: `${tg.firstLoadBalancerFullName}/${tg.targetGroupFullName}`,
-    targetValue: props.targetRequestsPerTask,
-    scaleOutCooldown: SCALE_OUT_COOLDOWN,
-    scaleInCooldown: SCALE_IN_COOLDOWN,
-  });
-  return { cpu, requestCount };
-}
+import { SCALE_OUT_COOLDOWN } from '../private/scaling-cooldowns';
 
 export interface LatencyScalingProps {
   readonly scalableTarget: appscaling.ScalableTarget;

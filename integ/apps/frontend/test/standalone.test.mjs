@@ -28,22 +28,24 @@ function runtimeStage() {
   return { env, cmd: JSON.parse(cmdLine.slice(4)) };
 }
 
-/** GET over a keep-alive connection; resolves with status and headers. */
-function get(url) {
+/** GET (or another method) over a keep-alive connection; resolves with status, headers and body. */
+function get(url, { method = 'GET' } = {}) {
   const agent = new http.Agent({ keepAlive: true });
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent, timeout: 10_000 }, (res) => {
-      res.resume();
+    const req = http.request(url, { method, agent, timeout: 10_000 }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
       res.on('end', () => {
         agent.destroy();
-        resolve({ status: res.statusCode, headers: res.headers });
+        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) });
       });
     });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('timeout', () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.on('error', (err) => {
       agent.destroy();
       reject(err);
     });
+    req.end();
   });
 }
 
@@ -102,5 +104,60 @@ describe('standalone server started as in the image (node start.mjs)', { timeout
   it('applies KEEP_ALIVE_TIMEOUT to keep-alive connections', async () => {
     const res = await get(`http://${LOOPBACK}:${port}/api/health`);
     assert.equal(res.headers['keep-alive'], `timeout=${Math.floor(Number(imageEnv.KEEP_ALIVE_TIMEOUT) / 1000)}`);
+  });
+
+  it('GET /api/static-asset names a hashed asset that Next serves as immutable (GET and HEAD)', async () => {
+    const res = await get(`http://${LOOPBACK}:${port}/api/static-asset`);
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['cache-control'], 'no-store');
+    assert.match(res.headers['content-type'], /^application\/json/);
+    assert.ok(res.body.length < 1024, `response is ${res.body.length} bytes`);
+    const { path: assetPath } = JSON.parse(res.body.toString('utf8'));
+    assert.match(assetPath, /^\/_next\/static\/chunks\/[^/]+\.js$/);
+    // The lexicographically first .js chunk of this build, so the answer is deterministic.
+    const chunksDir = path.join(STANDALONE_DIR, '.next', 'static', 'chunks');
+    const first = fs.readdirSync(chunksDir).filter((name) => name.endsWith('.js')).sort()[0];
+    assert.equal(decodeURIComponent(assetPath.slice('/_next/static/chunks/'.length)), first);
+
+    for (const method of ['HEAD', 'GET']) {
+      const asset = await get(`http://${LOOPBACK}:${port}${assetPath}`, { method });
+      assert.equal(asset.status, 200, `${method} ${assetPath}`);
+      assert.equal(asset.headers['cache-control'], 'public, max-age=31536000, immutable', `${method} ${assetPath}`);
+      assert.match(asset.headers['content-type'], /javascript/);
+      if (method === 'GET') assert.equal(asset.body.length, fs.statSync(path.join(chunksDir, first)).size);
+    }
+  });
+});
+
+describe('standalone server with BIND_HOST=127.0.0.1 and HOSTNAME set to a task name', { timeout: 120_000 }, () => {
+  const { PROTO_PATH: _protoPath, ...imageEnv } = image.env;
+  let server;
+  let port;
+
+  before(async () => {
+    assertBuilt();
+    port = await freePort();
+    server = startNode('standalone server (BIND_HOST=127.0.0.1)', ['start.mjs'], {
+      cwd: STANDALONE_DIR,
+      env: { ...imageEnv, BIND_HOST: LOOPBACK, HOSTNAME: 'some-task-name', PORT: String(port) },
+    });
+    await waitFor('GET /api/health on 127.0.0.1', async () => (await get(`http://${LOOPBACK}:${port}/api/health`)).status === 200, {
+      process: server,
+      timeoutMs: 60_000,
+    });
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  it('listens on BIND_HOST and ignores HOSTNAME', async () => {
+    const res = await get(`http://${LOOPBACK}:${port}/api/health`);
+    assert.equal(res.status, 200);
+    assert.equal(server.exitCode, null);
+  });
+
+  it('listens on BIND_HOST only (127.0.0.2 is refused)', { skip: process.platform !== 'linux' && '127.0.0.2 is a loopback address on Linux only' }, async () => {
+    await assert.rejects(get(`http://127.0.0.2:${port}/api/health`), { code: 'ECONNREFUSED' });
   });
 });

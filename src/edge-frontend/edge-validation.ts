@@ -1,0 +1,115 @@
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Construct } from 'constructs';
+import { EDGE_DEFAULTS } from './edge-defaults';
+import { EdgeFrontendProps } from './edge-frontend-props';
+import { EdgeOriginAccessKind } from './edge-origin-access';
+import { PropsValidator } from '../private/validation';
+
+/**
+ * Headers CloudFront refuses to add to origin requests
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/add-origin-custom-headers.html#add-origin-custom-headers-denylist).
+ */
+const CLOUDFRONT_DENIED_HEADERS = [
+  'cache-control', 'connection', 'content-length', 'cookie', 'host', 'if-match', 'if-modified-since', 'if-none-match',
+  'if-range', 'if-unmodified-since', 'max-forwards', 'pragma', 'proxy-authorization', 'proxy-connection', 'range',
+  'request-range', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'x-real-ip',
+];
+const CLOUDFRONT_DENIED_HEADER_PREFIXES = ['x-amz-', 'x-edge-'];
+/** RFC 9110 token characters; the load balancer matches header names of at most 40 of them. */
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
+
+/** Regions without CloudFront VPC origins (commercial regions only, per AWS's VPC-origin guide). */
+const NON_COMMERCIAL_REGION = /^(cn-|us-gov-|us-iso)/;
+
+/** Checks of the EdgeFrontend's own props (the base checks the shared ones). */
+export function validateEdgeProps(v: PropsValidator, scope: Construct, props: EdgeFrontendProps): void {
+  v.integerInRange('port', props.port, 1, 65535, 'use the port your app listens on');
+  const path = props.healthCheckPath;
+  if (path !== undefined && !Token.isUnresolved(path)) {
+    v.check(path.startsWith('/') && path.length <= 1024,
+      `healthCheckPath (${path}) must start with '/' and be at most 1024 characters: use a path such as '${EDGE_DEFAULTS.healthCheckPath}'`);
+  }
+  v.integerInRange('targetCpuUtilization', props.targetCpuUtilization, 1, 100, 'a percentage such as 60');
+  v.positive('targetRequestsPerTask', props.targetRequestsPerTask, 'requests per task per minute, such as 500');
+  if (props.latencyThreshold && !props.latencyThreshold.isUnresolved()) {
+    v.check(props.latencyThreshold.toMilliseconds() > 0,
+      `latencyThreshold (${props.latencyThreshold.toHumanString()}) must be greater than 0: use the p99 response time you consider slow, e.g. Duration.seconds(1)`);
+  }
+  if (props.errorRateThreshold !== undefined && !Token.isUnresolved(props.errorRateThreshold)) {
+    v.check(props.errorRateThreshold > 0 && props.errorRateThreshold <= 100,
+      `errorRateThreshold (${props.errorRateThreshold}) must be a percentage above 0 and at most 100: e.g. 5`);
+  }
+  checkOriginReadTimeout(v, scope, props.originReadTimeout);
+  checkDomains(v, props);
+  checkWebAcl(v, props.webAclArn);
+
+  const access = props.originAccess;
+  if (access?.kind === EdgeOriginAccessKind.PUBLIC_LOAD_BALANCER) {
+    checkHeaderName(v, access.publicLoadBalancerOptions?.headerName);
+  } else {
+    checkVpcOriginPrerequisites(v, scope, props.cluster.vpc);
+  }
+}
+
+function checkOriginReadTimeout(v: PropsValidator, scope: Construct, timeout: Duration | undefined): void {
+  v.durationInRange('originReadTimeout', timeout, Duration.seconds(1), Duration.seconds(180),
+    'CloudFront waits 1 to 180 seconds for an origin response');
+  if (timeout && !timeout.isUnresolved() && timeout.toSeconds() > 60) {
+    Annotations.of(scope).addWarningV2('cdk-fargate-system:origin-read-timeout-quota',
+      `originReadTimeout (${timeout.toHumanString()}) is above 60 seconds: the deployment fails unless the account's CloudFront quota ` +
+      '"Response timeout per origin" was raised first (Service Quotas, us-east-1)');
+  }
+}
+
+function checkDomains(v: PropsValidator, props: EdgeFrontendProps): void {
+  const domains = props.domainNames ?? [];
+  v.check(domains.length === 0 || props.certificate !== undefined,
+    `domainNames (${domains.join(', ')}) need a certificate: pass certificate, an ACM certificate in us-east-1 that covers them`);
+  v.check(props.certificate === undefined || domains.length > 0,
+    'certificate is given without domainNames: CloudFront uses a certificate only for alternate domain names; add domainNames or remove certificate');
+  v.check(props.originCertificate === undefined || domains.length > 0,
+    'originCertificate needs domainNames: CloudFront forwards the viewer\'s Host, and the load balancer\'s certificate must match it, ' +
+    'which the default *.cloudfront.net name never does; add domainNames (and certificate) or remove originCertificate');
+}
+
+function checkWebAcl(v: PropsValidator, arn: string | undefined): void {
+  if (arn === undefined || Token.isUnresolved(arn)) return;
+  v.check(/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[^/]+$/.test(arn),
+    `webAclArn (${arn}) must be the ARN of an AWS WAF (v2) web ACL with CLOUDFRONT scope, created in us-east-1 ` +
+    '(arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>): a regional web ACL cannot protect a distribution');
+}
+
+function checkHeaderName(v: PropsValidator, name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  const lower = name.toLowerCase();
+  v.check(HEADER_NAME.test(name),
+    `originAccess headerName (${name}) must be 1 to 40 letters, digits or !#$%&'*+-.^_\`|~ (the load balancer matches header names of ` +
+    `at most 40 characters): e.g. '${EDGE_DEFAULTS.originVerifyHeaderName}'`);
+  v.check(!CLOUDFRONT_DENIED_HEADERS.includes(lower) && !CLOUDFRONT_DENIED_HEADER_PREFIXES.some((p) => lower.startsWith(p)),
+    `originAccess headerName (${name}) is a header CloudFront cannot add to origin requests: choose another name, e.g. '${EDGE_DEFAULTS.originVerifyHeaderName}'`);
+}
+
+/**
+ * VPC origins need an internet gateway on the VPC (it marks the VPC as reachable; traffic
+ * does not use it) and a commercial region
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html).
+ */
+function checkVpcOriginPrerequisites(v: PropsValidator, scope: Construct, vpc: ec2.IVpc): void {
+  const region = Stack.of(scope).region;
+  if (!Token.isUnresolved(region)) {
+    v.check(!NON_COMMERCIAL_REGION.test(region),
+      `originAccess EdgeOriginAccess.vpcOrigin() is not available in ${region} (VPC origins exist in commercial regions only): ` +
+      'use EdgeOriginAccess.publicLoadBalancer()');
+  }
+  if (vpc instanceof ec2.Vpc) {
+    v.check(vpc.internetGatewayId !== undefined,
+      `VPC ${vpc.node.path} has no internet gateway, which CloudFront VPC origins require (it is not used for traffic): ` +
+      'give the VPC a public subnet (ec2.SubnetType.PUBLIC creates the gateway), or use EdgeOriginAccess.publicLoadBalancer()');
+  } else {
+    Annotations.of(scope).addWarningV2('cdk-fargate-system:vpc-origin-imported-vpc',
+      `VPC ${vpc.node.path} is imported, so its internet gateway cannot be checked: CloudFront VPC origins need one attached ` +
+      '(the deployment of the VPC origin fails without it), and the load balancer\'s subnets must avoid the AZ IDs VPC origins do not support ' +
+      '(use1-az3, usw1-az2, apne1-az3, cac1-az3)');
+  }
+}

@@ -1,0 +1,3 @@
+export * from './edge-frontend';
+export * from './edge-frontend-props';
+export * from './edge-origin-access';
