@@ -127,6 +127,16 @@ describe('standalone server started as in the image (node start.mjs)', { timeout
       if (method === 'GET') assert.equal(asset.body.length, fs.statSync(path.join(chunksDir, first)).size);
     }
   });
+
+  it('GET and HEAD /api/static-asset?redirect answer 307 to that asset (one HEAD through the CDN reads its headers)', async () => {
+    const { path: assetPath } = JSON.parse((await get(`http://${LOOPBACK}:${port}/api/static-asset`)).body.toString('utf8'));
+    for (const method of ['HEAD', 'GET']) {
+      const res = await get(`http://${LOOPBACK}:${port}/api/static-asset?redirect`, { method });
+      assert.equal(res.status, 307, method);
+      assert.equal(res.headers.location, assetPath, method);
+      assert.equal(res.headers['cache-control'], 'no-store', method);
+    }
+  });
 });
 
 describe('standalone server with BIND_HOST=127.0.0.1 and HOSTNAME set to a task name', { timeout: 120_000 }, () => {

@@ -6,6 +6,8 @@ import path from 'node:path';
 // files at run time and calls no backend. The standalone server.js chdirs to its own folder, and
 // `next start` runs in the app folder: either way the assets are in ./.next/static.
 // Deterministic: the lexicographically first .js file directly in .next/static/chunks.
+// `?redirect` answers 307 to the asset instead, so one HEAD request (following redirects) through
+// the CDN reads the asset's own headers: the CDK integ test asserts its Cache-Control that way.
 export const dynamic = 'force-dynamic';
 
 const CHUNKS_DIR = ['.next', 'static', 'chunks'];
@@ -22,7 +24,7 @@ async function firstChunk(): Promise<string | undefined> {
   }
 }
 
-export async function GET() {
+export async function GET(request: Request) {
   const chunk = await firstChunk();
   if (!chunk) {
     return Response.json(
@@ -30,8 +32,10 @@ export async function GET() {
       { status: 404, headers: { 'Cache-Control': 'no-store' } },
     );
   }
-  return Response.json(
-    { path: `/_next/static/chunks/${encodeURIComponent(chunk)}` },
-    { headers: { 'Cache-Control': 'no-store' } },
-  );
+  const assetPath = `/_next/static/chunks/${encodeURIComponent(chunk)}`;
+  if (new URL(request.url).searchParams.has('redirect')) {
+    // A relative Location: the client resolves it against the URL it asked (the CDN's host).
+    return new Response(null, { status: 307, headers: { Location: assetPath, 'Cache-Control': 'no-store' } });
+  }
+  return Response.json({ path: assetPath }, { headers: { 'Cache-Control': 'no-store' } });
 }
