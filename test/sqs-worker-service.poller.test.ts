@@ -266,7 +266,7 @@ describe('queue poller handler', () => {
     expect(inputs.getMetricData()).toEqual([]);
   });
 
-  test('WHEN a run ends THEN it publishes one PutMetricData: outstanding messages and backlog per task as statistic sets, on the minute', async () => {
+  test('WHEN a run ends THEN it publishes one PutMetricData: outstanding messages, backlog per task and running tasks as statistic sets, on the minute', async () => {
     // GIVEN: 4 outstanding, no task running (the backlog is divided by at least one task)
     given({ visible: 3, inFlight: 1, desired: 1, running: 0, pending: 1, registeredMin: 1 });
 
@@ -294,6 +294,13 @@ describe('queue poller handler', () => {
           Unit: 'None',
           StatisticValues: { SampleCount: 1, Sum: 4, Minimum: 4, Maximum: 4 },
         },
+        {
+          MetricName: 'RunningTaskCount',
+          Dimensions: DIMENSIONS,
+          Timestamp: timestamp,
+          Unit: 'Count',
+          StatisticValues: { SampleCount: 1, Sum: 0, Minimum: 0, Maximum: 0 },
+        },
       ],
     });
     const stamp = published[0].MetricData![0].Timestamp!;
@@ -309,9 +316,10 @@ describe('queue poller handler', () => {
     await handler(event());
 
     // THEN
-    const [outstandingDatum, backlogDatum] = inputs.putMetricData()[0].MetricData!;
+    const [outstandingDatum, backlogDatum, runningDatum] = inputs.putMetricData()[0].MetricData!;
     expect(outstandingDatum.StatisticValues).toEqual({ SampleCount: 1, Sum: 30, Minimum: 30, Maximum: 30 });
     expect(backlogDatum.StatisticValues).toEqual({ SampleCount: 1, Sum: 10, Minimum: 10, Maximum: 10 });
+    expect(runningDatum).toEqual(expect.objectContaining({ MetricName: 'RunningTaskCount', StatisticValues: { SampleCount: 1, Sum: 3, Minimum: 3, Maximum: 3 } }));
   });
 
   test('GIVEN a queue URL in another region WHEN polled THEN the queue is read with an SQS client for that region', async () => {

@@ -452,11 +452,15 @@ describe('SqsWorkerService alarms and metrics', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateAgeOfOldestMessage', Threshold: 1800, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 5,
     });
+    // Running tasks as the poller reads them: no Container Insights needed, data at zero too.
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'ECS/ContainerInsights',
-      MetricName: 'RunningTaskCount',
-      Statistic: 'Minimum',
-      Period: 300,
+      Metrics: [Match.objectLike({
+        MetricStat: Match.objectLike({
+          Metric: Match.objectLike({ Namespace: 'CdkFargateSystem/SqsWorkerService', MetricName: 'RunningTaskCount' }),
+          Stat: 'Minimum',
+          Period: 300,
+        }),
+      })],
       Threshold: 4,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 3,
@@ -503,7 +507,8 @@ describe('SqsWorkerService alarms and metrics', () => {
     expect(backlog).toMatchObject({ namespace: 'CdkFargateSystem/SqsWorkerService', metricName: 'BacklogPerTask', statistic: 'Average' });
     expect(Object.keys(backlog.dimensions ?? {}).sort()).toEqual(['ClusterName', 'ServiceName']);
     expect(service.metricOutstandingMessages()).toMatchObject({ metricName: 'OutstandingMessages', statistic: 'Maximum' });
-    expect(service.metricRunningTaskCount().namespace).toBe('ECS/ContainerInsights');
+    expect(service.metricRunningTaskCount()).toMatchObject({ namespace: 'CdkFargateSystem/SqsWorkerService', metricName: 'RunningTaskCount' });
+    expect(service.metricDesiredTaskCount().namespace).toBe('ECS/ContainerInsights');
     expect(service.metricCpuUtilization().period.toSeconds()).toBe(60);
   });
 });
@@ -600,17 +605,18 @@ describe('SqsWorkerService validation', () => {
     expect(() => env.app.synth()).toThrow(/service.autoScaleTaskCount\(\) was called on TestStack\/Worker.*add policies to scalableTarget instead/);
   });
 
-  test('warns when the cluster does not enable Container Insights', () => {
+  test('says which metrics stay empty when the cluster does not enable Container Insights (no alarm needs it: not a warning)', () => {
     const app = new App();
     const stack = new Stack(app, 'S');
     const cluster = new ecs.Cluster(stack, 'NoInsights', { enableFargateCapacityProviders: true });
     new SqsWorkerService(stack, 'Worker', { cluster, image: TEST_IMAGE });
-    Annotations.fromStack(stack).hasWarning('/S/Worker', Match.stringLikeRegexp('does not enable Container Insights'));
+    Annotations.fromStack(stack).hasInfo('/S/Worker', Match.stringLikeRegexp('does not enable Container Insights: metricDesiredTaskCount'));
+    Annotations.fromStack(stack).hasNoWarning('/S/Worker', Match.anyValue());
   });
 
-  test('does not warn about Container Insights when the cluster enables it', () => {
+  test('says nothing about Container Insights when the cluster enables it', () => {
     const { stack } = worker();
-    Annotations.fromStack(stack).hasNoWarning('/TestStack/Worker', Match.stringLikeRegexp('Container Insights'));
+    Annotations.fromStack(stack).hasNoInfo('/TestStack/Worker', Match.stringLikeRegexp('Container Insights'));
   });
 
   test('CapacityStrategy rejects weights that place no task', () => {

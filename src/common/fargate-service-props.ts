@@ -15,8 +15,8 @@ export interface FargateServiceOptions {
    * The ECS cluster to run in.
    *
    * The cluster needs the FARGATE and FARGATE_SPOT capacity providers
-   * (`enableFargateCapacityProviders: true`) and Container Insights, which the
-   * scaling metrics of this library read.
+   * (`enableFargateCapacityProviders: true`). Container Insights is optional: it feeds
+   * the task-count metrics of request-serving services and dashboards, not scaling or alarms.
    */
   readonly cluster: ecs.ICluster;
 

@@ -278,7 +278,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
 
   /**
    * A concrete cluster we can inspect must offer the capacity providers our strategy names,
-   * and should have Container Insights, which the task-count alarms and dashboards read.
+   * and may have Container Insights, which task-count metrics and dashboards read.
    * An imported cluster cannot be inspected: say what must be true of it.
    */
   private checkCluster(cluster: ecs.ICluster): void {
@@ -287,7 +287,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       Annotations.of(this).addWarningV2('cdk-fargate-system:imported-cluster',
         `cluster ${cluster.node.path} is imported, so its capacity providers and Container Insights cannot be checked: ` +
         `it must have the capacity provider(s) ${providers} associated (or the service fails to place tasks), and Container Insights ` +
-        'enabled for the task-count metrics, alarms and dashboards');
+        'enabled for the task-count metrics and dashboards');
       return;
     }
     const settings = (cluster.node.defaultChild as ecs.CfnCluster | undefined)?.clusterSettings;
@@ -295,10 +295,12 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       ? (settings.find((x: any) => x?.name === 'containerInsights') as ecs.CfnCluster.ClusterSettingsProperty | undefined)?.value
       : undefined;
     if (insights !== 'enabled' && insights !== 'enhanced') {
-      Annotations.of(this).addWarningV2('cdk-fargate-system:container-insights',
-        `cluster ${cluster.node.path} does not enable Container Insights in its settings: RunningTaskCount and DesiredTaskCount, which ` +
-        'the task-count alarms and dashboards read, will be missing unless the account default turns it on; ' +
-        'create the cluster with containerInsightsV2: ecs.ContainerInsights.ENABLED');
+      // Information, not a warning: no alarm of this library reads Container Insights (workers
+      // count their tasks through the queue poller), and it costs custom metrics per service.
+      Annotations.of(this).addInfo(
+        `cluster ${cluster.node.path} does not enable Container Insights: metricDesiredTaskCount() (and, except for workers, ` +
+        'metricRunningTaskCount()) and the dashboards\' task-count graphs stay empty unless the account default turns it on; ' +
+        'create the cluster with containerInsightsV2: ecs.ContainerInsights.ENABLED if you want them');
     }
     const needed = this.capacityStrategy.strategies.map((s) => s.capacityProvider).filter((p) => !Token.isUnresolved(p));
     this.node.addValidation({

@@ -231,6 +231,16 @@ export class SqsWorkerService extends FargateServiceBase {
   }
 
   /**
+   * Running tasks, as the queue poller read them from ECS (DescribeServices) each poll:
+   * published while the service is at zero too, and without Container Insights.
+   *
+   * @default - average over 1 minute
+   */
+  public metricRunningTaskCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return pollerMetric(this.service, POLLER_METRICS.runningTasks, { label: 'Running tasks', ...props });
+  }
+
+  /**
    * Outstanding messages (visible + in flight), as the queue poller read them from the SQS API.
    *
    * @default - maximum over 1 minute

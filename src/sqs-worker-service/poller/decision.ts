@@ -173,6 +173,8 @@ export const POLLER_METRICS = {
   outstanding: 'OutstandingMessages',
   /** Outstanding per running task (divided by at least one): target tracking's metric. */
   backlogPerTask: 'BacklogPerTask',
+  /** Running tasks (ECS DescribeServices), so no alarm of the worker needs Container Insights. */
+  runningTasks: 'RunningTaskCount',
 } as const;
 
 /** Polls one run makes: one a minute, or every `pollIntervalSeconds` within the minute. */

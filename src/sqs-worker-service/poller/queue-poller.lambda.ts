@@ -177,6 +177,7 @@ async function publish(target: PollerTarget, readings: Reading[], started: numbe
     MetricData: [
       datum(POLLER_METRICS.outstanding, readings.map((r) => outstanding(r.queue)), 'Count'),
       datum(POLLER_METRICS.backlogPerTask, readings.map((r) => backlogPerTask(r.queue, r.service)), 'None'),
+      datum(POLLER_METRICS.runningTasks, readings.map((r) => r.service.running), 'Count'),
     ],
   }));
 }
