@@ -16,8 +16,9 @@ import {
   type RetryFulfilmentState,
 } from '@/lib/form-state';
 import { enqueueFulfilment } from '@/lib/jobs';
-import { createOrder, getOrder } from '@/lib/orders-client';
-import { statusLabel, type LineItem, type Order } from '@/lib/types';
+import { getOrder } from '@/lib/orders-client';
+import { isPending, placeOrderAndEnqueue } from '@/lib/place-order';
+import { statusLabel, type LineItem } from '@/lib/types';
 
 function text(formData: FormData, name: string): string {
   const value = formData.get(name);
@@ -35,8 +36,6 @@ function readValues(formData: FormData): FormValues {
 }
 
 const INT32_MAX = 2 ** 31 - 1;
-
-const isPending = (order: Order) => order.status === 'ORDER_STATUS_PENDING';
 
 /**
  * Places an order: CreateOrder on service A, then a fulfil-order job on SQS.
@@ -73,36 +72,21 @@ export async function placeOrder(_previous: PlaceOrderState, formData: FormData)
     return { kind: 'invalid', fieldErrors, values, requestId };
   }
 
-  let order;
-  try {
-    order = await createOrder(customer, items, requestId);
-  } catch (err) {
-    const error = describeGrpcError(err);
-    if (isGrpcStatus(err, GrpcStatus.INVALID_ARGUMENT)) {
-      return { kind: 'invalid', error, fieldErrors: {}, values, requestId };
-    }
-    logError('create-order-failed', err, { requestId });
+  const outcome = await placeOrderAndEnqueue({ customer, items, requestId });
+  if (outcome.kind === 'invalid') {
+    return { kind: 'invalid', error: outcome.error, fieldErrors: {}, values, requestId };
+  }
+  if (outcome.kind === 'failed') {
     // Same key for the resubmit: if this call did create the order (a deadline hit after the
     // server stored it), the resubmit gets that order back.
-    return { kind: 'failed', error, values, requestId };
+    return { kind: 'failed', error: outcome.error, values, requestId };
   }
 
   // The recent-orders list on the page shows the new order in the same response.
   revalidatePath('/');
   // The order exists: the next submission of this form is a new order.
-  const nextRequestId = randomUUID();
-
-  // A repeated request id can return an order the worker already fulfilled: no job then.
-  if (!isPending(order)) {
-    return { kind: 'placed', order, requestId: nextRequestId };
-  }
-  try {
-    const messageId = await enqueueFulfilment(order.id);
-    return { kind: 'placed', order, messageId, requestId: nextRequestId };
-  } catch (err) {
-    logError('enqueue-fulfilment-failed', err, { orderId: order.id });
-    return { kind: 'placed', order, queueError: describeQueueError(err), requestId: nextRequestId };
-  }
+  const { order, messageId, queueError } = outcome;
+  return { kind: 'placed', order, messageId, queueError, requestId: randomUUID() };
 }
 
 /**

@@ -76,23 +76,49 @@ function client(): OrderServiceClient {
   return cache.__ordersGrpc.client;
 }
 
-function unary<Req, Res>(method: keyof Pick<OrderServiceClient, 'CreateOrder' | 'GetOrder' | 'ListOrders'>, request: Req, timeoutMs = grpcDeadlineMs()): Promise<Res> {
+type Method = keyof Pick<OrderServiceClient, 'CreateOrder' | 'GetOrder' | 'ListOrders'>;
+
+/** A unary call; resolves with the response and the response headers (initial metadata). */
+function unaryWithHeaders<Req, Res>(method: Method, request: Req, timeoutMs = grpcDeadlineMs()): Promise<{ value: Res; headers: grpc.Metadata | undefined }> {
   const c = client();
   const fn = c[method] as unknown as UnaryMethod<Req, Res>;
-  return new Promise<Res>((resolve, reject) => {
-    fn.call(c, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
+  return new Promise((resolve, reject) => {
+    let headers: grpc.Metadata | undefined;
+    const call = fn.call(c, request, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, value) => {
       if (err) reject(err);
-      else resolve(value as Res);
+      else resolve({ value: value as Res, headers });
+    });
+    // Emitted when the response headers arrive, before the response message and the callback.
+    call.on('metadata', (metadata: grpc.Metadata) => {
+      headers = metadata;
     });
   });
+}
+
+async function unary<Req, Res>(method: Method, request: Req, timeoutMs?: number): Promise<Res> {
+  return (await unaryWithHeaders<Req, Res>(method, request, timeoutMs)).value;
+}
+
+/**
+ * Response header of service A's CreateOrder: `true` when this call created the order, `false`
+ * when a repeated request_id returned the order an earlier call created.
+ */
+export const ORDER_CREATED_HEADER = 'order-created';
+
+export interface CreateOrderResult {
+  order: Order;
+  /** true: created by this call; false: an earlier call with the same key created it; undefined: unknown (older service A). */
+  created: boolean | undefined;
 }
 
 /**
  * requestId is the idempotency key (CreateOrderRequest.request_id): service A returns the order
  * an earlier call with the same key created instead of creating another one.
  */
-export function createOrder(customer: string, items: LineItem[], requestId: string): Promise<Order> {
-  return unary('CreateOrder', { customer, items, requestId });
+export async function createOrder(customer: string, items: LineItem[], requestId: string): Promise<CreateOrderResult> {
+  const { value, headers } = await unaryWithHeaders<{ customer: string; items: LineItem[]; requestId: string }, Order>('CreateOrder', { customer, items, requestId });
+  const flag = headers?.get(ORDER_CREATED_HEADER)[0];
+  return { order: value, created: flag === 'true' ? true : flag === 'false' ? false : undefined };
 }
 
 export function getOrder(id: string): Promise<Order> {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
 
 export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -167,6 +167,26 @@ export async function startSqs() {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/**
+ * Messages currently on the jobs queue of startSqs(). Deletes them, so that none reappears later
+ * (after its visibility timeout) in a test that expects an empty queue.
+ */
+export async function drainQueue({ client, queueUrl }) {
+  const { Messages = [] } = await client.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 600 }),
+  );
+  if (Messages.length > 0) {
+    const { Failed = [] } = await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+      }),
+    );
+    if (Failed.length > 0) throw new Error(`received messages could not be deleted: ${JSON.stringify(Failed)}`);
+  }
+  return Messages;
 }
 
 export function assertBuilt() {

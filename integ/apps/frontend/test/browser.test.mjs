@@ -5,10 +5,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { chromium } from 'playwright-core';
 
-import { startStack, stopStack, waitFor } from '../test-support/stack.mjs';
+import { drainQueue as drainSqsQueue, startStack, stopStack, waitFor } from '../test-support/stack.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -58,26 +57,8 @@ describe('frontend in Chromium with service A (gRPC) and SQS', { timeout: 180_00
     await page.screenshot({ path: `${process.env.SCREENSHOT_DIR}/${name}.png`, fullPage: true });
   }
 
-  /**
-   * Messages currently on the jobs queue. Deletes them, so that none reappears later (after its
-   * visibility timeout) in a test that expects an empty queue.
-   */
-  async function drainQueue() {
-    const { client, queueUrl } = stack.sqs;
-    const { Messages = [] } = await client.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 600 }),
-    );
-    if (Messages.length > 0) {
-      const { Failed = [] } = await client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-      assert.deepEqual(Failed, [], 'received messages are deleted');
-    }
-    return Messages;
-  }
+  /** Messages currently on the jobs queue (deleted, so none reappears in a later test). */
+  const drainQueue = () => drainSqsQueue(stack.sqs);
 
   /** The idempotency key (CreateOrderRequest.request_id) the form will send next. */
   function requestId() {

@@ -45,7 +45,7 @@ describe('production build', () => {
   it('does not prerender the pages that read runtime env', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(NEXT_DIR, 'prerender-manifest.json'), 'utf8'));
     const prerendered = Object.keys(manifest.routes ?? {});
-    for (const route of ['/', '/api/health', '/api/ready', '/api/static-asset']) {
+    for (const route of ['/', '/api/health', '/api/ready', '/api/static-asset', '/api/orders']) {
       assert.ok(!prerendered.includes(route), `${route} must be dynamic (prerendered: ${prerendered.join(', ')})`);
     }
   });

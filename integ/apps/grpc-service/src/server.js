@@ -13,6 +13,11 @@ import { validateCreateOrder, validateGetOrder, validateListOrders } from './val
 
 export const SERVICE_NAME = 'orders.v1.OrderService';
 export const READINESS_SERVICE_NAME = 'cdkfargatesystem.readiness.v1.Readiness';
+/**
+ * Response header (initial metadata) of CreateOrder: "true" when the call created the order,
+ * "false" when a repeated request_id returned the order an earlier call created.
+ */
+export const ORDER_CREATED_HEADER = 'order-created';
 /** The gRPC path of the readiness method: the ALB target group's health check path. */
 export const READINESS_PATH = `/${READINESS_SERVICE_NAME}/Check`;
 
@@ -88,7 +93,7 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
   /**
    * Wraps a handler: one access-log line per call, errors mapped to gRPC status codes.
    * @param {string} rpc
-   * @param {(request: any) => Promise<any>} fn
+   * @param {(request: any, call: grpc.ServerUnaryCall<any, any>) => Promise<any>} fn
    */
   const unary = (rpc, fn) => (/** @type {grpc.ServerUnaryCall<any, any>} */ call, /** @type {grpc.sendUnaryData<any>} */ callback) => {
     const started = process.hrtime.bigint();
@@ -102,7 +107,7 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
     };
     (async () => {
       if (!ready) throw new RpcError(grpc.status.UNAVAILABLE, 'service is starting: the database is not connected yet');
-      return fn(call.request);
+      return fn(call.request, call);
     })().then(
       (response) => {
         done(grpc.status.OK);
@@ -124,7 +129,7 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
   };
 
   server.addService(OrderService.service, {
-    CreateOrder: unary('CreateOrder', async (req) => {
+    CreateOrder: unary('CreateOrder', async (req, call) => {
       const problem = validateCreateOrder(req);
       if (problem) throw new RpcError(grpc.status.INVALID_ARGUMENT, problem);
       const customer = req.customer.trim();
@@ -147,7 +152,13 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
       // Idempotency key: a repeated request_id gets the order the first call created.
       if (req.requestId) doc.requestId = req.requestId;
       const stored = await store.insert(doc);
-      if (stored._id !== doc._id) log.info('request_id already used: returning the existing order', { requestId: doc.requestId, orderId: stored._id });
+      const created = stored._id === doc._id;
+      if (!created) log.info('request_id already used: returning the existing order', { requestId: doc.requestId, orderId: stored._id });
+      // Response header: whether this call created the order (an HTTP API in front can answer
+      // 201 or 200). Not part of the proto; clients that do not read it lose nothing.
+      const headers = new grpc.Metadata();
+      headers.set(ORDER_CREATED_HEADER, String(created));
+      call.sendMetadata(headers);
       return toProto(stored);
     }),
     GetOrder: unary('GetOrder', async (req) => {

@@ -2,6 +2,7 @@
 // End-to-end: the real server in a child process, real gRPC clients over loopback.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { ORDER_CREATED_HEADER } from '../src/server.js';
 import { startServer, ordersClient, healthClient, call, expectStatus, reflect, grpc } from './helpers.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -74,6 +75,37 @@ test('CreateOrder with a request_id already used returns the existing order', as
   const listed = (await call(orders, 'ListOrders', { pageSize: 100 })).orders.filter((/** @type {any} */ o) => o.customer === 'Idem Potent');
   assert.equal(listed.length, 4, 'first, burst, and the two without a request_id');
   await srv.waitForLog((l) => l.msg === 'request_id already used: returning the existing order' && l.orderId === first.id);
+});
+
+/**
+ * CreateOrder that also resolves with the response header order-created.
+ * @param {object} request
+ * @returns {Promise<{ order: any, created: string[] }>}
+ */
+function createOrderWithHeader(request) {
+  return new Promise((resolve, reject) => {
+    /** @type {string[]} */
+    let created = [];
+    const c = orders.CreateOrder(request, { deadline: Date.now() + 5_000 }, (/** @type {any} */ err, /** @type {any} */ order) => (err ? reject(err) : resolve({ order, created })));
+    c.on('metadata', (/** @type {grpc.Metadata} */ md) => (created = /** @type {string[]} */ (md.get(ORDER_CREATED_HEADER))));
+  });
+}
+
+test('CreateOrder says in the response header order-created whether this call created the order', async () => {
+  assert.equal(ORDER_CREATED_HEADER, 'order-created');
+  const req = { customer: 'Header Check', items: [{ sku: 'HDR-1', quantity: 1 }], requestId: crypto.randomUUID() };
+  const first = await createOrderWithHeader(req);
+  assert.deepEqual(first.created, ['true']);
+  const repeat = await createOrderWithHeader(req);
+  assert.equal(repeat.order.id, first.order.id);
+  assert.deepEqual(repeat.created, ['false']);
+  // Concurrent calls with one key: exactly one of them created the order.
+  const key = crypto.randomUUID();
+  const burst = await Promise.all(Array.from({ length: 5 }, () => createOrderWithHeader({ ...req, requestId: key })));
+  assert.equal(new Set(burst.map((r) => r.order.id)).size, 1);
+  assert.deepEqual(burst.map((r) => r.created[0]).sort(), ['false', 'false', 'false', 'false', 'true']);
+  // Without a request_id every call creates an order.
+  assert.deepEqual((await createOrderWithHeader({ ...req, requestId: '' })).created, ['true']);
 });
 
 test('health service reports SERVING for "" and orders.v1.OrderService', async () => {
