@@ -516,6 +516,8 @@ describe('SqsWorkerService alarms and metrics', () => {
 describe('SqsWorkerService validation', () => {
   test.each<[string, Partial<SqsWorkerServiceProps>, RegExp]>([
     ['min above max', { minCapacity: 5, maxCapacity: 2 }, /maxCapacity \(2\) must be >= minCapacity \(5\): raise maxCapacity or lower minCapacity/],
+    ['a task role name with a space', { taskRoleName: 'orders worker' }, /taskRoleName \(orders worker\) must be 1 to 64 letters, digits or \+=,\.@_-/],
+    ['a task role name over 64 characters', { taskRoleName: 'r'.repeat(65) }, /taskRoleName \(r+\) must be 1 to 64/],
     ['zero max', { maxCapacity: 0 }, /maxCapacity \(0\) must be a whole number from 1 to 5000 \(ECS's tasks-per-service quota\)/],
     ['negative max', { maxCapacity: -3 }, /maxCapacity \(-3\) must be a whole number from 1 to 5000/],
     ['max above the tasks-per-service quota', { maxCapacity: 100000 }, /maxCapacity \(100000\) must be a whole number from 1 to 5000/],

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST } from './edge-defaults';
-import { addNagSuppressions } from '../private/nag-suppressions';
+import { suppressAwsCustomResourceFindings } from '../private/custom-resource-nag';
 
 const LOOKUP_ID = 'CloudFrontOriginFacingPrefixList';
 
@@ -34,32 +34,6 @@ export function cloudFrontOriginFacingPrefixListId(scope: Construct): string {
     // The Lambda runtime's SDK has this call: no download from npm at deploy time.
     installLatestAwsSdk: false,
   });
-  suppressProviderFindings(stack);
+  suppressAwsCustomResourceFindings(lookup, 'ec2:DescribeManagedPrefixLists has no resource-level permissions and must use "*" (read-only).');
   return lookup.getResponseField('PrefixLists.0.PrefixListId');
-}
-
-/** aws-cdk-lib's singleton provider function behind every AwsCustomResource of the stack. */
-function suppressProviderFindings(stack: Stack): void {
-  const provider = stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287');
-  if (!provider) return;
-  addNagSuppressions(provider, [{
-    id: 'AwsSolutions-L1',
-    reason: 'aws-cdk-lib\'s AwsCustomResource provider picks its own Node.js runtime; it runs only during deployments.',
-  }]);
-  const role = provider.node.tryFindChild('ServiceRole');
-  if (role) {
-    addNagSuppressions(role, [{
-      id: 'AwsSolutions-IAM4',
-      reason: 'aws-cdk-lib\'s AwsCustomResource provider uses AWSLambdaBasicExecutionRole to write its logs.',
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-    }]);
-  }
-  const policy = stack.node.tryFindChild(LOOKUP_ID)?.node.tryFindChild('CustomResourcePolicy');
-  if (policy) {
-    addNagSuppressions(policy, [{
-      id: 'AwsSolutions-IAM5',
-      reason: 'ec2:DescribeManagedPrefixLists has no resource-level permissions and must use "*" (read-only).',
-      appliesTo: ['Resource::*'],
-    }]);
-  }
 }

@@ -101,6 +101,10 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
       runtimePlatform: { cpuArchitecture, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
     });
     this.taskRole = this.taskDefinition.taskRole;
+    if (props.taskRoleName) {
+      // Named on aws-cdk-lib's own task role, so the construct tree (and the role) stay the same otherwise.
+      (this.taskRole.node.defaultChild as iam.CfnRole).roleName = props.taskRoleName;
+    }
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,

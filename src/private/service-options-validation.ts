@@ -41,6 +41,11 @@ export function validateServiceOptions(scope: Construct, props: FargateServiceOp
       `platformVersion (${props.platformVersion}) does not run ARM64 tasks: use FargatePlatformVersion.VERSION1_4 or LATEST, or set cpuArchitecture to X86_64`);
   }
 
+  if (props.taskRoleName !== undefined && !Token.isUnresolved(props.taskRoleName)) {
+    v.check(/^[\w+=,.@-]{1,64}$/.test(props.taskRoleName),
+      `taskRoleName (${props.taskRoleName}) must be 1 to 64 letters, digits or +=,.@_- (IAM role names): shorten it or drop the other characters`);
+  }
+
   for (const key of spec.reservedEnvironment ?? []) {
     v.check(!(key in (props.environment ?? {})) && !(key in (props.secrets ?? {})),
       `environment variable ${key} is set by ${spec.constructName} itself: remove it from environment/secrets`);

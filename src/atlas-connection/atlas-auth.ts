@@ -1,0 +1,131 @@
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+
+/** How the services of an AtlasConnection authenticate to the cluster. */
+export enum AtlasAuthKind {
+  /** A Secrets Manager secret holds the whole connection string, credentials included. */
+  SECRET = 'SECRET',
+  /** `MONGODB-AWS`: the ECS task role is the database user; no password anywhere. */
+  AWS_IAM = 'AWS_IAM',
+}
+
+/** Options of `AtlasAuth.secret()`. */
+export interface SecretAuthOptions {
+  /**
+   * The JSON key that holds the connection string, when the secret is a JSON object
+   * (ECS injects `<secret ARN>:<field>::`).
+   *
+   * @default - the whole secret string is the connection string
+   */
+  readonly field?: string;
+}
+
+/** One role an Atlas database user is granted (`MongoDB::Atlas::DatabaseUser` `Roles`). */
+export interface AtlasDatabaseRole {
+  /**
+   * A built-in or custom MongoDB role, e.g. `readWrite`, `read`, `dbAdmin`.
+   */
+  readonly roleName: string;
+
+  /**
+   * The database the role applies to.
+   *
+   * @default - the connection's `databaseName`
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Limit the role to one collection.
+   *
+   * @default - every collection of the database
+   */
+  readonly collectionName?: string;
+}
+
+/**
+ * Options to emit one `MongoDB::Atlas::DatabaseUser` (AWS IAM type ROLE) per granted task
+ * role. The resource type is MongoDB's third-party CloudFormation extension: it must be
+ * activated in the account and region first, and it reads an Atlas API key from the
+ * Secrets Manager secret `cfn/atlas/profile/<profile>`
+ * (https://github.com/mongodb/mongodbatlas-cloudformation-resources/tree/master/cfn-resources/database-user).
+ */
+export interface AtlasDatabaseUserOptions {
+  /** The Atlas project id (24 hexadecimal digits). */
+  readonly projectId: string;
+
+  /**
+   * The extension's API-key profile: it reads the secret `cfn/atlas/profile/<profile>`.
+   *
+   * @default 'default'
+   */
+  readonly profile?: string;
+
+  /**
+   * Roles of each database user.
+   *
+   * @default - `readWrite` on the connection's database
+   */
+  readonly roles?: AtlasDatabaseRole[];
+
+  /**
+   * Limit the users to this cluster of the project (a `CLUSTER` scope).
+   *
+   * @default - every cluster of the project (Atlas's default)
+   */
+  readonly clusterName?: string;
+}
+
+/** Options of `AtlasAuth.awsIam()`. */
+export interface AwsIamAuthOptions {
+  /**
+   * Also create the Atlas database users for the granted task roles, with MongoDB's
+   * `MongoDB::Atlas::DatabaseUser` CloudFormation extension. Only for accounts where that
+   * extension is activated; otherwise register `AtlasConnection.roleArns` in Atlas yourself.
+   *
+   * @default - no database user resource: register the role ARNs in Atlas yourself
+   */
+  readonly databaseUser?: AtlasDatabaseUserOptions;
+}
+
+/**
+ * How the services granted by an AtlasConnection authenticate to the cluster.
+ *
+ * - `AtlasAuth.secret(secret)`: a Secrets Manager secret holds the whole connection string
+ *   (with a database user's password); ECS injects it as the `MONGODB_URI` secret, read by
+ *   the task's execution role. It never appears in the task definition.
+ * - `AtlasAuth.awsIam()`: `MONGODB-AWS`. Each granted service's task role is an Atlas
+ *   database user (AWS IAM type ROLE, named by the role ARN); the driver signs with the
+ *   task role's credentials, so there is no password anywhere, and `MONGODB_URI` is a plain
+ *   variable with no credentials in it.
+ */
+export class AtlasAuth {
+  /**
+   * Authenticate with a connection string kept in Secrets Manager.
+   *
+   * @param secret holds the whole connection string, e.g.
+   *   `mongodb+srv://app:<password>@cluster0-pl-0.ab1cd.mongodb.net/orders?retryWrites=true&w=majority`
+   * @param options where in the secret the string is
+   */
+  public static secret(secret: secretsmanager.ISecret, options: SecretAuthOptions = {}): AtlasAuth {
+    return new AtlasAuth(AtlasAuthKind.SECRET, secret, options.field, undefined);
+  }
+
+  /**
+   * Authenticate with AWS IAM (`MONGODB-AWS`): each granted task role is a database user.
+   *
+   * @param options opt-in creation of the Atlas database users
+   */
+  public static awsIam(options: AwsIamAuthOptions = {}): AtlasAuth {
+    return new AtlasAuth(AtlasAuthKind.AWS_IAM, undefined, undefined, options.databaseUser);
+  }
+
+  private constructor(
+    /** Which auth mode this is. */
+    public readonly kind: AtlasAuthKind,
+    /** The connection-string secret (`SECRET` only). */
+    public readonly connectionStringSecret: secretsmanager.ISecret | undefined,
+    /** The JSON key of the connection string in the secret (`SECRET` only). */
+    public readonly secretField: string | undefined,
+    /** Database users to emit (`AWS_IAM` only, opt-in). */
+    public readonly databaseUser: AtlasDatabaseUserOptions | undefined,
+  ) {}
+}

@@ -1,0 +1,3 @@
+export * from './atlas-auth';
+export * from './atlas-connection';
+export * from './atlas-connection-props';
