@@ -37,7 +37,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // (but never the reference apps under integ/apps, which have their own toolchains).
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
-    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/*.ts', 'benchmark/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
+    include: ['src/**/*.ts', 'test/**/*.ts', 'integ/*.ts', 'benchmark/**/*.ts', 'scripts/**/*.ts', '.projenrc.ts', 'projenrc/**/*.ts'],
     exclude: ['node_modules', 'lib', 'dist', 'integ/apps', 'integ/**/*.snapshot', 'cdk.out', 'cdk-integ.out.*'],
     compilerOptions: {},
   },
@@ -79,7 +79,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // One typed-lint program over src, test and integ (the root tsconfig.json covers src only).
     projectService: false,
     tsconfigPath: './tsconfig.dev.json',
-    devdirs: ['test', 'integ', 'benchmark'],
+    devdirs: ['test', 'integ', 'benchmark', 'scripts'],
     ignorePatterns: ['integ/apps/**', 'integ/**/*.snapshot/**', '*.d.ts', 'node_modules/'],
     commandOptions: { fix: false },
   },
@@ -141,6 +141,16 @@ project.addTask('benchmark', {
   exec: 'ts-node --project tsconfig.dev.json benchmark/synth.ts',
   env: { TS_NODE_TRANSPILE_ONLY: '1' },
 });
+// ---- the main job: synthesize the reference system offline and report on it ----
+const reference = project.addTask('reference', {
+  description: 'Synthesize the reference system offline (no credentials, no Docker) and print its report: resources, idle cost, rollout times',
+  receiveArgs: true,
+});
+// The queue poller's bundle (assets/) must exist before synthesis.
+reference.spawn(project.tasks.tryFind('pre-compile')!);
+reference.exec('ts-node --project tsconfig.dev.json scripts/reference-system/main.ts', { receiveArgs: true });
+reference.env('TS_NODE_TRANSPILE_ONLY', '1');
+
 project.addTask('diagrams', {
   description: 'Render diagrams/*.dot to SVG (needs Graphviz: apt-get install graphviz)',
   exec: 'bash -c \'for f in diagrams/*.dot; do dot -Tsvg "$f" -o "${f%.dot}.svg"; done\'',
