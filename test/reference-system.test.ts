@@ -1,18 +1,15 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { patternsReferenceSystem } from '../benchmark/patterns-equivalent';
 import { ReferenceSystemProps, ReferenceSystemStack } from '../integ/reference-system';
+import { appWithGuard, guardViolations } from './helpers/compliance';
 import { IDLE_COST_TARGET_USD } from '../scripts/reference-system/budget';
 import { idleMonthlyCost, total } from '../scripts/reference-system/idle-cost';
 import { replacements } from '../scripts/reference-system/rollout-model';
-import { appWithGuard, guardViolations } from './helpers/compliance';
 
 const ROOT = path.join(__dirname, '..');
 
@@ -42,15 +39,7 @@ describe('reference system: idle cost', () => {
   });
 
   test('the same system written with aws-ecs-patterns idles far higher in the same model', () => {
-    const app = new App();
-    const stack = new Stack(app, 'Patterns', { env: { region: 'us-east-1' } });
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
-    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true });
-    const image = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/busybox:stable');
-    new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Web', { cluster, taskImageOptions: { image }, minHealthyPercent: 100 });
-    new ecsPatterns.ApplicationLoadBalancedFargateService(stack, 'Orders', { cluster, taskImageOptions: { image }, publicLoadBalancer: false, minHealthyPercent: 100 });
-    new ecsPatterns.QueueProcessingFargateService(stack, 'Worker', { cluster, image, queue: new sqs.Queue(stack, 'Jobs'), minHealthyPercent: 100 });
-    new ec2.InterfaceVpcEndpoint(stack, 'Atlas', { vpc, service: new ec2.InterfaceVpcEndpointService('com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0') });
+    const stack = patternsReferenceSystem(new App());
     const patterns = total(idleMonthlyCost(Template.fromStack(stack).toJSON()));
     const ours = total(idleMonthlyCost(reference().template.toJSON()));
     expect(patterns).toBeGreaterThan(130);

@@ -47,8 +47,8 @@ export interface CostLine {
 type Resources = Record<string, { Type: string; Properties?: any; Metadata?: any }>;
 
 /** The idle monthly cost, line by line. */
-export function idleMonthlyCost(template: { Resources: Resources }): CostLine[] {
-  const resources = template.Resources;
+export function idleMonthlyCost(template: { [key: string]: any }): CostLine[] {
+  const resources: Resources = template.Resources ?? {};
   const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
   const lines: CostLine[] = [];
   const add = (item: string, quantity: string, monthlyUsd: number) => {
