@@ -1,7 +1,7 @@
 /**
  * The same systems written with aws-cdk-lib's aws-ecs-patterns, for comparison in the
- * benchmark and the idle-cost test: the same VPC and cluster, the same services, each
- * pattern with its defaults (what a team gets without this library).
+ * benchmark and the idle-cost test: the same VPC (two AZs, one NAT gateway) and cluster, the
+ * same services, each pattern with its defaults (what a team gets without this library).
  */
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -13,7 +13,7 @@ const IMAGE = ecs.ContainerImage.fromRegistry('public.ecr.aws/docker/library/bus
 
 function base(app: App, id: string): { stack: Stack; vpc: ec2.Vpc; cluster: ecs.Cluster } {
   const stack = new Stack(app, id, { env: { region: 'us-east-1' } });
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true });
   return { stack, vpc, cluster };
 }

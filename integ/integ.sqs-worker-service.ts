@@ -9,7 +9,7 @@
  * Offline, integ-runner only verifies this file's committed snapshot. With an AWS account
  * (the region bootstrapped): `npx projen integ:deploy integ/integ.sqs-worker-service.ts --parallel-regions eu-west-1`.
  */
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, RemovalPolicies, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -69,17 +69,17 @@ const integ = new IntegTest(app, 'SqsWorkerServiceTest', {
   diffAssets: false,
 });
 
-// DescribeServices carries up to 100 events: return only what is asserted (4 KB reply limit).
-const serviceCounts = () => integ.assertions.awsApiCall('ECS', 'describeServices', {
+// DescribeServices carries up to 100 events: assert one path (4 KB reply limit). With a path,
+// the provider flattens the reply and compares only that value: `assertAtPath`, not `expect`,
+// which would compare against the unflattened reply that no longer exists.
+const desiredCount = (expected: number) => integ.assertions.awsApiCall('ECS', 'describeServices', {
   cluster: cluster.clusterName,
   services: [worker.service.serviceName],
-}, ['services.0.desiredCount', 'services.0.runningCount']);
+}).assertAtPath('services.0.desiredCount', ExpectedResult.exact(expected));
 
 // ECS starts one task when the service is created; with an empty queue the poller lets
 // it sleep after the quiet window. Wait for zero, so the message below proves the wake.
-const scaledToZero = serviceCounts().expect(ExpectedResult.objectLike({
-  services: Match.arrayWith([Match.objectLike({ desiredCount: 0, runningCount: 0 })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) });
+const scaledToZero = desiredCount(0).waitForAssertions({ totalTimeout: Duration.minutes(20), interval: Duration.seconds(30) });
 
 const marker = 'integ-sqs-worker-marker';
 const send = integ.assertions.awsApiCall('SQS', 'sendMessage', {
@@ -89,26 +89,22 @@ const send = integ.assertions.awsApiCall('SQS', 'sendMessage', {
 
 // The poller wakes the service: desired count 1 within about two minutes of the send
 // (count staleness + the next poll; the simulation's figure is under a minute).
-const woken = serviceCounts().expect(ExpectedResult.objectLike({
-  services: Match.arrayWith([Match.objectLike({ desiredCount: 1 })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(2), interval: Duration.seconds(10) });
+const woken = desiredCount(1).waitForAssertions({ totalTimeout: Duration.minutes(2), interval: Duration.seconds(10) });
 
-const logLine = (pattern: string) => integ.assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
+/** The first log line matching `pattern` must match `message`. */
+const logLine = (pattern: string, message: string) => integ.assertions.awsApiCall('CloudWatchLogs', 'filterLogEvents', {
   logGroupName: worker.logGroup.logGroupName,
   filterPattern: pattern,
   limit: 1,
-}, ['events.0.message']);
+}).assertAtPath('events.0.message', ExpectedResult.stringLikeRegexp(message));
 
 // The worker processed the message...
-const processed = logLine(`"processed: ${marker}"`).expect(ExpectedResult.objectLike({
-  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp(marker) })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(20) });
+const processed = logLine(`"processed: ${marker}"`, marker)
+  .waitForAssertions({ totalTimeout: Duration.minutes(10), interval: Duration.seconds(20) });
 
 // ...with its task protected: the agent answered with the protection, not an AccessDenied,
 // so the tag-scoped grant (aws:ResourceTag on the service's propagated tag) works.
-const protectedTask = logLine('"protection:"').expect(ExpectedResult.objectLike({
-  events: Match.arrayWith([Match.objectLike({ message: Match.stringLikeRegexp('"ProtectionEnabled":\\s*true') })]),
-}));
+const protectedTask = logLine('"protection:"', '"ProtectionEnabled":\\s*true');
 
 // ...and deleted it: nothing visible and nothing in flight remains.
 const drained = integ.assertions.awsApiCall('SQS', 'getQueueAttributes', {
@@ -120,24 +116,24 @@ const drained = integ.assertions.awsApiCall('SQS', 'getQueueAttributes', {
 
 // After the quiet window (3 minutes of no sent, received or outstanding message) the
 // poller restores the minimum and the service sleeps again.
-const asleepAgain = serviceCounts().expect(ExpectedResult.objectLike({
-  services: Match.arrayWith([Match.objectLike({ desiredCount: 0 })]),
-})).waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
+const asleepAgain = desiredCount(0).waitForAssertions({ totalTimeout: Duration.minutes(15), interval: Duration.seconds(30) });
 
-// The target-tracking alarms AWS created match what the simulation assumes.
-const trackingAlarm = (suffix: 'AlarmHigh' | 'AlarmLow', evaluationPeriods: number, threshold: number, comparison: string) =>
+// The target-tracking alarms AWS created match what the simulation assumes (one path per call).
+const trackingAlarm = (suffix: 'AlarmHigh' | 'AlarmLow', field: string, expected: number | string) =>
   integ.assertions.awsApiCall('CloudWatch', 'describeAlarms', {
     AlarmNamePrefix: `TargetTracking-service/${cluster.clusterName}/${worker.service.serviceName}-${suffix}`,
-  }, ['MetricAlarms.0.EvaluationPeriods', 'MetricAlarms.0.DatapointsToAlarm', 'MetricAlarms.0.Threshold', 'MetricAlarms.0.ComparisonOperator'])
-    .expect(ExpectedResult.objectLike({
-      MetricAlarms: Match.arrayWith([Match.objectLike({
-        EvaluationPeriods: evaluationPeriods,
-        DatapointsToAlarm: evaluationPeriods,
-        Threshold: threshold,
-        ComparisonOperator: comparison,
-      })]),
-    }));
-const highAlarm = trackingAlarm('AlarmHigh', AWS_SEMANTICS.targetTrackingOutDatapoints, 10, 'GreaterThanThreshold');
-const lowAlarm = trackingAlarm('AlarmLow', AWS_SEMANTICS.targetTrackingInDatapoints, 10 * AWS_SEMANTICS.targetTrackingInThresholdRatio, 'LessThanThreshold');
+  }).assertAtPath(`MetricAlarms.0.${field}`, ExpectedResult.exact(expected));
+const inDatapoints = AWS_SEMANTICS.targetTrackingInDatapoints;
+const alarmChecks = [
+  trackingAlarm('AlarmHigh', 'EvaluationPeriods', AWS_SEMANTICS.targetTrackingOutDatapoints),
+  trackingAlarm('AlarmHigh', 'DatapointsToAlarm', AWS_SEMANTICS.targetTrackingOutDatapoints),
+  trackingAlarm('AlarmHigh', 'Threshold', 10),
+  trackingAlarm('AlarmHigh', 'ComparisonOperator', 'GreaterThanThreshold'),
+  trackingAlarm('AlarmLow', 'EvaluationPeriods', inDatapoints),
+  trackingAlarm('AlarmLow', 'DatapointsToAlarm', inDatapoints),
+  trackingAlarm('AlarmLow', 'Threshold', 10 * AWS_SEMANTICS.targetTrackingInThresholdRatio),
+  trackingAlarm('AlarmLow', 'ComparisonOperator', 'LessThanThreshold'),
+];
 
-scaledToZero.next(send).next(woken).next(processed).next(protectedTask).next(drained).next(asleepAgain).next(highAlarm).next(lowAlarm);
+const behaviour = scaledToZero.next(send).next(woken).next(processed).next(protectedTask).next(drained).next(asleepAgain);
+alarmChecks.reduce((chain, check) => chain.next(check), behaviour);

@@ -453,6 +453,24 @@ describe('AtlasConnection validation', () => {
       /endpointServiceName \(com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0\) is in us-east-1 but stack TestStack is in eu-west-1/);
   });
 
+  test.each<[string, (env: TestEnvironment) => Partial<AtlasConnectionProps>, RegExp]>([
+    ['an empty secret field', (env) => ({ auth: AtlasAuth.secret(secretIn(env.stack), { field: '' }) }),
+      /auth AtlasAuth.secret\(\) field is empty: give the JSON key that holds the connection string/],
+    ['a project id that is not 24 hex digits', () => ({ auth: AtlasAuth.awsIam({ databaseUser: { projectId: 'my-project' } }) }),
+      /auth databaseUser projectId \(my-project\) is not an Atlas project id/],
+    ['a profile name with a slash', () => ({ auth: AtlasAuth.awsIam({ databaseUser: { projectId: '5f1a2b3c4d5e6f7a8b9c0d1e', profile: 'a/b' } }) }),
+      /auth databaseUser profile \(a\/b\) is not a profile name/],
+    ['a role without a name', () => ({ auth: AtlasAuth.awsIam({ databaseUser: { projectId: '5f1a2b3c4d5e6f7a8b9c0d1e', roles: [{ roleName: '' }] } }) }),
+      /auth databaseUser roles\[0\] has no roleName/],
+    ['an empty role list', () => ({ auth: AtlasAuth.awsIam({ databaseUser: { projectId: '5f1a2b3c4d5e6f7a8b9c0d1e', roles: [] } }) }),
+      /auth databaseUser roles is empty/],
+    ['a uriOptions key that is not an option name', () => ({ auth: AtlasAuth.awsIam(), uriOptions: { 'app name': 'x' } }),
+      /uriOptions key 'app name' is not a connection-string option name/],
+  ])('refuses %s', (_name, make, message) => {
+    const env = testEnvironment();
+    expectInvalid(() => atlas(env, make(env)), message);
+  });
+
   test('skips the region check in an environment-agnostic stack', () => {
     const stack = new Stack(new App(), 'Agnostic');
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });

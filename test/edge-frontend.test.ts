@@ -336,12 +336,12 @@ describe('EdgeFrontend container contract', () => {
 });
 
 describe('EdgeFrontend rollouts and scaling', () => {
-  test('replacing one task takes at most 45 s of health checks and draining (35 s by default)', () => {
-    expect(worstCaseReplacementSeconds(frontend().template)).toBe(35);
+  test('replacing one task takes at most 45 s of health checks and draining (40 s by default: 10 s container check, 30 s drain)', () => {
+    expect(worstCaseReplacementSeconds(frontend().template)).toBe(40);
   });
 
   test('a longer origin read timeout drains longer, and the model shows it', () => {
-    expect(worstCaseReplacementSeconds(frontend({ originReadTimeout: Duration.seconds(60) }).template)).toBe(65);
+    expect(worstCaseReplacementSeconds(frontend({ originReadTimeout: Duration.seconds(60) }).template)).toBe(70);
   });
 
   test('tracks requests per task and CPU, on on-demand Fargate with two tasks at least', () => {
@@ -517,6 +517,8 @@ describe('EdgeFrontend validation', () => {
     ['a regional web ACL', () => ({ webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/abcd' }),
       /webAclArn \(.*regional.*\) must be the ARN of an AWS WAF \(v2\) web ACL with CLOUDFRONT scope/],
     ['a CPU target of 0', () => ({ targetCpuUtilization: 0 }), /targetCpuUtilization \(0\) must be an integer from 1 to 100/],
+    ['a request target of 0', () => ({ targetRequestsPerTask: 0 }), /targetRequestsPerTask \(0\) must be greater than 0/],
+    ['a latency threshold of 0', () => ({ latencyThreshold: Duration.millis(0) }), /latencyThreshold \(0 millis\) must be greater than 0/],
     ['an error-rate threshold of 150', () => ({ errorRateThreshold: 150 }), /errorRateThreshold \(150\) must be a percentage/],
     ['PORT in the environment', () => ({ environment: { PORT: '80' } }), /environment variable PORT is set by EdgeFrontend itself/],
   ])('rejects %s', (_name, make, message) => {

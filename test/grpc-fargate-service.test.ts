@@ -301,9 +301,16 @@ describe('GrpcFargateService behind an internal ALB', () => {
 });
 
 describe('GrpcFargateService rollouts', () => {
-  test('replacing one task behind the ALB takes at most 45 s of health checks and draining (25 s by default)', () => {
-    const { template } = albGrpc();
+  test('replacing one task behind the ALB takes at most 45 s of health checks and draining (25 s without a container health check)', () => {
+    const { template } = albGrpc({ healthCheck: undefined });
     expect(worstCaseReplacementSeconds(template)).toBe(25);
+  });
+
+  test('ECS also waits for a container health check: its first run, one interval after start, counts', () => {
+    const fast = albGrpc({ healthCheck: { ...HEALTH_CHECK, interval: Duration.seconds(5) } });
+    expect(worstCaseReplacementSeconds(fast.template)).toBe(25);
+    // ECS's default interval, 30 s, makes it 50 s.
+    expect(worstCaseReplacementSeconds(albGrpc().template)).toBe(50);
   });
 
   test('the same model gives aws-ecs-patterns\' defaults 330 s (the model can fail)', () => {

@@ -38,7 +38,9 @@ describe('SystemDashboard', () => {
       '"stat":"p50"', '"stat":"p90"', '"stat":"p99"', 'FILL(elb, 0) + FILL(app, 0)',
       '"GrpcRequestCount"', '"TargetDiscoveryName","orders"',
       '"ApproximateNumberOfMessagesVisible"', '"ApproximateNumberOfMessagesNotVisible"', '"ApproximateAgeOfOldestMessage"', 'dead-letter queue',
-      '"BacklogPerTask"', '"OutstandingMessages"', '"DesiredTaskCount"', '"RunningTaskCount"',
+      '"BacklogPerTask"', '"OutstandingMessages"', '"DesiredTaskCount"', '"RunningTaskCount"', '"HealthyHostCount"',
+      // The worker's running count from the poller: data without Container Insights.
+      '"CdkFargateSystem/SqsWorkerService","RunningTaskCount"',
     ]) {
       expect(text).toContain(signal);
     }

@@ -147,7 +147,7 @@ function alarmMetricCount(props: any): number {
 }
 
 /** The poll interval from a schedule's input (a JSON string with tokens joined in). */
-function pollerTarget(props: any): { pollsPerRun: number; pollIntervalSeconds: number } {
+export function pollerTarget(props: any): { pollsPerRun: number; pollIntervalSeconds: number } {
   const match = /pollIntervalSeconds\\*"\s*:\s*(\d+)/.exec(JSON.stringify(props?.Target?.Input ?? ''));
   const interval = match ? Number(match[1]) : 60;
   return { pollIntervalSeconds: interval, pollsPerRun: Math.max(1, Math.floor(60 / interval)) };

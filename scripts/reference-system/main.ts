@@ -9,11 +9,13 @@
  * `--container-insights` (Container Insights on the cluster).
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { IDLE_COST_TARGET_USD } from './budget';
-import { constructPath, idleMonthlyCost, total } from './idle-cost';
+import { constructPath, idleMonthlyCost, pollerTarget, total } from './idle-cost';
 import { replacements } from './rollout-model';
+import { patternsReferenceSystem } from '../../benchmark/patterns-equivalent';
 import { ReferenceSystemStack } from '../../integ/reference-system';
 
 
@@ -64,6 +66,11 @@ function main(): void {
   say(`Modeled idle monthly cost, us-east-1 list prices (Nov 2026), WAF excluded: $${sum.toFixed(2)} (target: at most $${IDLE_COST_TARGET_USD})`);
   for (const l of lines) say(`  ${l.item.padEnd(64)} ${l.quantity.padEnd(26)} $${l.monthlyUsd.toFixed(2).padStart(7)}`);
   say('  not included: traffic (requests, data transfer, LCUs, NAT data), log ingestion, free tiers');
+  const twinApp = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'patterns-')) });
+  const twin = patternsReferenceSystem(twinApp);
+  const twinCost = total(idleMonthlyCost(twinApp.synth().getStackByName(twin.stackName).template));
+  say(`  the same system with aws-ecs-patterns (same VPC, each pattern's defaults) models at $${twinCost.toFixed(2)}: ` +
+    `this one costs ${Math.round((1 - sum / twinCost) * 100)}% less`);
 
   say();
   say('Modeled time to replace one task (worst case, once the new container runs)');
@@ -94,8 +101,7 @@ function main(): void {
 function wakeUpPath(resources: Record<string, any>): string[] {
   const schedule = Object.values(resources).find((r) => r.Type === 'AWS::Scheduler::Schedule');
   if (!schedule) return ['(no worker)'];
-  const input = JSON.stringify(schedule.Properties.Target.Input);
-  const interval = Number(/pollIntervalSeconds\\*"\s*:\s*(\d+)/.exec(input)?.[1] ?? 60);
+  const interval = pollerTarget(schedule.Properties).pollIntervalSeconds;
   const tracking = Object.values(resources).find((r) => r.Type === 'AWS::ApplicationAutoScaling::ScalingPolicy'
     && r.Properties?.TargetTrackingScalingPolicyConfiguration?.CustomizedMetricSpecification?.MetricName === 'BacklogPerTask');
   const target = tracking?.Properties.TargetTrackingScalingPolicyConfiguration.TargetValue;

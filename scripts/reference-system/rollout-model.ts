@@ -5,8 +5,11 @@
  * - behind a load balancer: AWS health-checks a newly registered target every interval and
  *   "it must pass one health check to be considered healthy"
  *   (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html);
- *   ECS then deregisters the old task, which drains for the deregistration delay before
- *   SIGTERM. One interval plus the delay.
+ *   with a container health check, ECS also waits for the container to be healthy
+ *   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-type-ecs.html), and
+ *   Docker runs the first check one interval after the container starts. ECS then
+ *   deregisters the old task, which drains for the deregistration delay before SIGTERM.
+ *   The longer of the two intervals, plus the delay.
  * - Service Connect: ECS waits for the new task's container health check (one interval),
  *   then stops the old task, which keeps serving for its drain window
  *   (`SHUTDOWN_DRAIN_SECONDS`) while clients' proxies withdraw it.
@@ -22,11 +25,19 @@ export interface Replacement {
 
 type Resources = Record<string, { Type: string; Properties?: any; Metadata?: any }>;
 
-/** Worst-case seconds a target group takes to swap one task: one health-check interval plus the drain. */
-export function loadBalancerReplacementSeconds(targetGroup: any): number {
-  // The load balancer's own defaults where the template leaves them out.
+/**
+ * Worst-case seconds to swap one task behind a target group: the longer of its health-check
+ * interval and the container health check's (if any), plus the drain.
+ */
+export function loadBalancerReplacementSeconds(targetGroup: any, container?: any): number {
+  // The load balancer's and ECS's own defaults where the template leaves them out.
   const interval = targetGroup.HealthCheckIntervalSeconds ?? 30;
-  return interval + deregistrationDelay(targetGroup);
+  return Math.max(interval, containerHealthCheckInterval(container)) + deregistrationDelay(targetGroup);
+}
+
+/** Seconds until a container health check first passes (0 without one; ECS's default interval is 30 s). */
+function containerHealthCheckInterval(container: any): number {
+  return container?.HealthCheck ? container.HealthCheck.Interval ?? 30 : 0;
 }
 
 function deregistrationDelay(targetGroup: any): number {
@@ -40,15 +51,17 @@ export function replacements(resources: Resources): Replacement[] {
     const tgRef = r.Properties?.LoadBalancers?.[0]?.TargetGroupArn?.Ref;
     if (tgRef) {
       const tg = resources[tgRef].Properties;
+      const checks = [`load balancer every ${tg.HealthCheckIntervalSeconds ?? 30} s`,
+        ...(container.HealthCheck ? [`container every ${containerHealthCheckInterval(container)} s`] : [])];
       return {
         service,
         path: 'load balancer',
-        seconds: loadBalancerReplacementSeconds(tg),
-        detail: `health check every ${tg.HealthCheckIntervalSeconds ?? 30} s + ${deregistrationDelay(tg)} s drain`,
+        seconds: loadBalancerReplacementSeconds(tg, container),
+        detail: `health checks (${checks.join(', ')}) + ${deregistrationDelay(tg)} s drain`,
       };
     }
     if (r.Properties?.ServiceConnectConfiguration?.Services?.length) {
-      const interval = container.HealthCheck?.Interval ?? 30;
+      const interval = containerHealthCheckInterval(container) || 30;
       const drain = Number((container.Environment ?? []).find((e: any) => e.Name === 'SHUTDOWN_DRAIN_SECONDS')?.Value ?? 0);
       return { service, path: 'Service Connect', seconds: interval + drain, detail: `container health check every ${interval} s + ${drain} s drain` };
     }

@@ -41,7 +41,9 @@ export interface PublicLoadBalancerAccessOptions {
 
   /**
    * The secret whose whole `SecretString` is the header's value. It must be 1 to 128
-   * characters without `*` or `?`, which the load balancer treats as wildcards.
+   * characters without `*` or `?`, which the load balancer treats as wildcards. Its value
+   * is known only at deploy time, so synthesis cannot check it: a `*` in it would silently
+   * widen the match.
    *
    * CloudFormation resolves it into the distribution's and the listener rule's
    * configuration at deploy time, so it never appears in the template; it is visible to

@@ -67,9 +67,12 @@ const GRAPH = { width: 8, height: 6, period: Duration.minutes(1) };
  * latency; queue depth, age and backlog), task counts and scaling activity, and the state
  * of every alarm the services created.
  *
- * Task counts: desired and running come from Container Insights (`ECS/ContainerInsights`),
- * so those graphs stay empty while it is off; the task-event log (`taskEventsCluster`)
- * shows every task start and stop per service without it. ECS publishes AWS/ECS metrics
+ * Task counts: without Container Insights, a frontend's come from its target group (healthy
+ * tasks) and a worker's from the queue poller (running tasks); desired counts, and a gRPC
+ * service's counts, come from Container Insights (`ECS/ContainerInsights`) and stay empty
+ * while it is off. The task-event log (`taskEventsCluster`) shows every task start and stop
+ * per service either way. Each task-event log has a CloudWatch Logs resource policy written
+ * for EventBridge; an account has at most 10 such policies per region. ECS publishes AWS/ECS metrics
  * only while a service has running tasks
  * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html),
  * so a worker at zero shows gaps there, not zeros.
@@ -106,9 +109,22 @@ export class SystemDashboard extends Construct {
     for (const grpc of grpcServices) this.dashboard.addWidgets(...grpcWidgets(grpc));
     for (const worker of workers) this.dashboard.addWidgets(...workerWidgets(worker));
 
-    const services = [...frontends, ...grpcServices, ...workers];
-    this.dashboard.addWidgets(...services.map((s) => graph(`${s.node.id}: desired vs running tasks (Container Insights)`,
-      [s.metricDesiredTaskCount({ label: 'desired' }), s.metricRunningTaskCount({ label: 'running' })])));
+    // Task counts from what each service publishes without Container Insights (healthy targets,
+    // the poller's running count), beside Container Insights' desired count.
+    this.dashboard.addWidgets(
+      ...frontends.map((web) => graph(`${web.node.id}: tasks`, [
+        web.targetGroup.metrics.healthyHostCount({ label: 'healthy behind the load balancer', statistic: cloudwatch.Stats.MINIMUM }),
+        web.metricDesiredTaskCount({ label: 'desired (Container Insights)' }),
+      ])),
+      ...grpcServices.map((grpc) => graph(`${grpc.node.id}: tasks (Container Insights)`, [
+        grpc.metricRunningTaskCount({ label: 'running' }),
+        grpc.metricDesiredTaskCount({ label: 'desired' }),
+      ])),
+      ...workers.map((worker) => graph(`${worker.node.id}: tasks`, [
+        worker.metricRunningTaskCount({ label: 'running (queue poller)' }),
+        worker.metricDesiredTaskCount({ label: 'desired (Container Insights)' }),
+      ])),
+    );
 
     if (props.taskEventsCluster) {
       this.taskEventsLogGroup = this.recordTaskEvents(props.taskEventsCluster, props.taskEventsRetention ?? logs.RetentionDays.TWO_WEEKS);
