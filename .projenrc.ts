@@ -132,7 +132,7 @@ project.testTask.prependSpawn(typecheck);
 
 // ---- the whole suite, as the README and .ci/run call it ----
 project.addTask('test:all', {
-  description: 'Everything CI checks: compile + API.md + strict rosetta, typecheck, jest, eslint, integ snapshots, reference app tests',
+  description: 'Everything CI checks: compile + API.md + strict rosetta, typecheck, jest, eslint, integ snapshots, the main job, reference app tests, local end-to-end run',
   exec: 'node scripts/test-suite.mjs',
   receiveArgs: true,
 });

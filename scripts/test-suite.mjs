@@ -11,7 +11,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const reports = join(root, 'test-reports');
 mkdirSync(reports, { recursive: true });
-const APPS = ['grpc-service', 'worker', 'frontend'];
+const APPS = ['grpc-service', 'worker', 'frontend', 'e2e'];
 const only = process.argv.slice(2); // optional stage names to run
 
 const results = [];
@@ -61,8 +61,9 @@ stage('api-docs-current', () => {
 // 3. Type-check tests and integ scenarios.
 stage('typecheck', () => check(run('npx', ['projen', 'typecheck']).ok));
 
-// 4. Unit tests (jest), counted from its JSON report.
+// 4. Unit tests (jest), counted from its JSON report. The diagram test renders with Graphviz.
 stage('jest', () => {
+  ensureDebianPackage('/usr/bin/dot', 'graphviz');
   const out = join(reports, 'jest.json');
   const r = run('npx', ['jest', '--ci', '--passWithNoTests', '--json', `--outputFile=${out}`]);
   if (!existsSync(out)) return { passed: 0, failed: 1 };
@@ -86,12 +87,24 @@ stage('integ-snapshots', () => {
   return { passed: count('passed'), failed: failed || (r.ok ? 0 : 1) };
 });
 
-// 7. Reference apps: each has its own lockfile and node:test suite (TAP output).
+// 7. The main job (the README's first command, after npm ci): the reference system synthesizes
+// offline, its report is written, and its modeled idle cost meets the target.
+stage('main-job', () => {
+  const r = run('npx', ['projen', 'reference'], { capture: true });
+  const reportPath = join(root, 'cdk.out', 'reference-system', 'report.json');
+  if (!r.ok || !existsSync(reportPath)) return check(false);
+  const report = JSON.parse(readFileSync(reportPath, 'utf8'));
+  const ok = report.stacks.length > 0 && report.idleMonthlyCostUsd <= report.idleCostTargetUsd;
+  if (!ok) console.error(`main job: idle cost $${report.idleMonthlyCostUsd} above the target $${report.idleCostTargetUsd}`);
+  return check(ok);
+});
+
+// 8. Reference apps: each has its own lockfile and node:test suite (TAP output); e2e runs all three.
 for (const app of APPS) {
   stage(`app:${app}`, () => {
     const cwd = join(root, 'integ', 'apps', app);
     if (!existsSync(join(cwd, 'package.json'))) return check(false);
-    if (app === 'frontend') ensureChromium();
+    if (app === 'frontend' || app === 'e2e') ensureDebianPackage('/usr/bin/chromium', 'chromium');
     const install = run('npm', ['ci', '--no-audit', '--no-fund'], { spawn: { cwd } });
     if (!install.ok) return check(false);
     const r = run('npm', ['test'], { capture: true, spawn: { cwd }, env: { CI: 'true', NEXT_TELEMETRY_DISABLED: '1' } });
@@ -101,15 +114,18 @@ for (const app of APPS) {
   });
 }
 
-/** The browser test needs Debian's chromium (never a downloaded browser). */
-function ensureChromium() {
-  if (existsSync('/usr/bin/chromium')) return;
-  console.log('installing Debian chromium for the browser test');
+/**
+ * Install a Debian package when its binary is missing: chromium for the browser tests (never a
+ * downloaded browser), graphviz for the diagram test.
+ */
+function ensureDebianPackage(binary, pkg) {
+  if (existsSync(binary)) return;
+  console.log(`installing Debian ${pkg}`);
   const sudo = process.getuid && process.getuid() === 0 ? [] : ['sudo'];
   const apt = (args) => spawnSync(sudo.length ? 'sudo' : 'apt-get', [...(sudo.length ? ['apt-get'] : []), ...args],
     { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', '--no-install-recommends', 'chromium']);
+  apt(['install', '-y', '-qq', '--no-install-recommends', pkg]);
 }
 
 // ---- summary ----

@@ -92,6 +92,8 @@ function main(): void {
     })),
     resourcesPerConstruct: Object.fromEntries(perConstruct),
     idleMonthlyCostUsd: sum,
+    idleCostTargetUsd: IDLE_COST_TARGET_USD,
+    awsEcsPatternsIdleMonthlyCostUsd: twinCost,
     idleCost: lines,
     replacements: replacements(resources),
   }, null, 2) + '\n');
