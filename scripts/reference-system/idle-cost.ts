@@ -4,11 +4,15 @@
  * models what would be deployed). Traffic-driven charges (requests, data transfer, LCUs,
  * log ingestion) are left out: they are zero at idle or nearly so.
  *
- * List prices, us-east-1, as published on the AWS pricing pages in November 2026
+ * List prices, us-east-1, dated March 2026: the AWS pricing pages
  * (https://aws.amazon.com/vpc/pricing/, /elasticloadbalancing/pricing/, /privatelink/pricing/,
- * /fargate/pricing/, /cloudwatch/pricing/, /lambda/pricing/, /secrets-manager/pricing/).
- * No free tier is applied.
+ * /fargate/pricing/, /cloudwatch/pricing/, /lambda/pricing/, /secrets-manager/pricing/), whose
+ * Fargate rates 2026 rate tables confirm; this offline machine cannot re-read them, so check
+ * them before budgeting. No free tier is applied.
  */
+
+/** The date of the prices below. */
+export const PRICES_DATE = 'March 2026';
 
 /** Hours in a month, as AWS pricing pages count them. */
 const HOURS = 730;

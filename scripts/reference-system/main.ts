@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { IDLE_COST_TARGET_USD } from './budget';
-import { constructPath, idleMonthlyCost, pollerTarget, total } from './idle-cost';
+import { constructPath, idleMonthlyCost, pollerTarget, PRICES_DATE, total } from './idle-cost';
 import { replacements } from './rollout-model';
 import { patternsReferenceSystem } from '../../benchmark/patterns-equivalent';
 import { ReferenceSystemStack } from '../../integ/reference-system';
@@ -63,7 +63,7 @@ function main(): void {
   say();
   const lines = idleMonthlyCost(template);
   const sum = total(lines);
-  say(`Modeled idle monthly cost, us-east-1 list prices (Nov 2026), WAF excluded: $${sum.toFixed(2)} (target: at most $${IDLE_COST_TARGET_USD})`);
+  say(`Modeled idle monthly cost, us-east-1 list prices (${PRICES_DATE}), WAF excluded: $${sum.toFixed(2)} (target: at most $${IDLE_COST_TARGET_USD})`);
   for (const l of lines) say(`  ${l.item.padEnd(64)} ${l.quantity.padEnd(26)} $${l.monthlyUsd.toFixed(2).padStart(7)}`);
   say('  not included: traffic (requests, data transfer, LCUs, NAT data), log ingestion, free tiers');
   const twinApp = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'patterns-')) });
