@@ -16,11 +16,8 @@ const HOST = 'cluster0-pl-0.ab1cd.mongodb.net';
 const SERVICE_NAME = 'com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0';
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:atlas/orders-AbCdEf';
 
-/** The values the reference apps' tests feed to the apps (integ/apps/<app>/test/atlas-connection.fixture.json). */
-const APP_FIXTURES = ['grpc-service', 'worker'].map((app) => ({
-  app,
-  fixture: JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'integ', 'apps', app, 'test', 'atlas-connection.fixture.json'), 'utf8')),
-}));
+/** The values the gRPC service's and the worker's tests feed to the apps (integ/apps/test-support/atlas-connection.fixture.json). */
+const APP_FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'integ', 'apps', 'test-support', 'atlas-connection.fixture.json'), 'utf8'));
 
 function secretIn(stack: Stack): secretsmanager.ISecret {
   return (stack.node.tryFindChild('AtlasSecret') as secretsmanager.ISecret | undefined)
@@ -262,10 +259,8 @@ describe('AtlasConnection with AtlasAuth.secret()', () => {
     expect(grant.success).toBe(true);
     expect(grant.principalStatements.length).toBeGreaterThan(0);
     const mongoVariables = Object.fromEntries(Object.entries(environment).filter(([name]) => name.startsWith('MONGODB_')));
-    for (const { app, fixture } of APP_FIXTURES) {
-      expect({ app, environment: mongoVariables, secret: container.Secrets[0].Name })
-        .toEqual({ app, environment: fixture.secret.environment, secret: fixture.secret.secretName });
-    }
+    expect({ environment: mongoVariables, secret: container.Secrets[0].Name })
+      .toEqual({ environment: APP_FIXTURE.secret.environment, secret: APP_FIXTURE.secret.secretName });
   });
 
   test('reads a JSON field of the secret when given one', () => {
@@ -305,15 +300,12 @@ describe('AtlasConnection with AtlasAuth.awsIam()', () => {
   });
 
   test('produces exactly the environment the reference apps\' tests feed to the apps', () => {
-    for (const { app, fixture } of APP_FIXTURES) {
-      const env = testEnvironment();
-      const connection = atlas(env, { host: fixture.host, databaseName: fixture.databaseName, auth: AtlasAuth.awsIam() });
-      const service = worker(env);
-      connection.grantConnect(service);
-      const environment = envOf(containerOf(Template.fromStack(env.stack), env.stack, service.taskDefinition));
-      expect({ app, MONGODB_URI: environment.MONGODB_URI, MONGODB_DATABASE: environment.MONGODB_DATABASE })
-        .toEqual({ app, ...fixture.awsIam.environment });
-    }
+    const env = testEnvironment();
+    const connection = atlas(env, { host: APP_FIXTURE.host, databaseName: APP_FIXTURE.databaseName, auth: AtlasAuth.awsIam() });
+    const service = worker(env);
+    connection.grantConnect(service);
+    const environment = envOf(containerOf(Template.fromStack(env.stack), env.stack, service.taskDefinition));
+    expect({ MONGODB_URI: environment.MONGODB_URI, MONGODB_DATABASE: environment.MONGODB_DATABASE }).toEqual(APP_FIXTURE.awsIam.environment);
   });
 
   test('appends uriOptions, encoded, and lets them override retryWrites and w', () => {

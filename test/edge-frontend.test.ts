@@ -11,11 +11,11 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { NagSuppressions } from 'cdk-nag';
 import { EdgeFrontend, EdgeFrontendProps, EdgeOriginAccess } from '../src';
 import { nagErrors } from './helpers/compliance';
-import { TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
+import { agnosticEnvironment, TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
 import { worstCaseReplacementSeconds } from './helpers/rollout-model';
+import { rolloutValues, simulateRollout } from './helpers/simulation/rollout';
 
 /** Managed CloudFront policies (ids are fixed by AWS). */
 const CACHING_OPTIMIZED = '658327ea-f89d-4fab-a63d-7e88639e58f6';
@@ -335,6 +335,37 @@ describe('EdgeFrontend container contract', () => {
   });
 });
 
+describe('EdgeFrontend rollouts, replayed with the synthesized values', () => {
+  /** The frontend's template as plain JSON, so a test can spoil one value of it. */
+  const synthesized = () => JSON.parse(JSON.stringify(frontend().template.toJSON()));
+
+  test('a task replacement under steady traffic cuts no request and hits no closed connection, in 40 s', () => {
+    const outcome = simulateRollout(rolloutValues(synthesized()));
+    expect(outcome).toEqual({ replacementSeconds: 40, cutRequests: 0, staleConnectionErrors: 0, requests: expect.any(Number) });
+    expect(outcome.requests).toBeGreaterThan(90);
+  });
+
+  test('the replay fails a drain shorter than CloudFront\'s read timeout: slow requests on the old task are cut', () => {
+    const template = synthesized();
+    const tg: any = Object.values(template.Resources).find((r: any) => r.Type === 'AWS::ElasticLoadBalancingV2::TargetGroup');
+    tg.Properties.TargetGroupAttributes = [{ Key: 'deregistration_delay.timeout_seconds', Value: '10' }];
+    expect(simulateRollout(rolloutValues(template)).cutRequests).toBeGreaterThan(0);
+  });
+
+  test('the replay fails Node\'s default 5 s keep-alive behind a 60 s idle timeout: reused connections answer 502', () => {
+    const template = synthesized();
+    const definition: any = Object.values(template.Resources).find((r: any) => r.Type === 'AWS::ECS::TaskDefinition');
+    const environment = definition.Properties.ContainerDefinitions[0].Environment;
+    environment.splice(environment.findIndex((e: any) => e.Name === 'KEEP_ALIVE_TIMEOUT'), 1);
+    expect(simulateRollout(rolloutValues(template)).staleConnectionErrors).toBeGreaterThan(0);
+  });
+
+  test('a 90 s read timeout stays safe: the idle timeout, keep-alive and drain follow it', () => {
+    const { template } = frontend({ originReadTimeout: Duration.seconds(90) });
+    expect(simulateRollout(rolloutValues(template.toJSON()))).toMatchObject({ cutRequests: 0, staleConnectionErrors: 0, replacementSeconds: 100 });
+  });
+});
+
 describe('EdgeFrontend rollouts and scaling', () => {
   test('replacing one task takes at most 45 s of health checks and draining (40 s by default: 10 s container check, 30 s drain)', () => {
     expect(worstCaseReplacementSeconds(frontend().template)).toBe(40);
@@ -470,20 +501,11 @@ describe('EdgeFrontend metrics and alarms', () => {
 });
 
 describe('EdgeFrontend compliance', () => {
-  function agnostic(): TestEnvironment {
-    const app = new App();
-    const stack = new Stack(app, 'Agnostic');
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-    NagSuppressions.addResourceSuppressions(vpc, [{ id: 'AwsSolutions-VPC7', reason: 'Test fixture VPC.' }]);
-    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    return { app, stack, vpc, cluster };
-  }
-
   test.each([
     ['VPC origin, env-bound', () => frontend()],
-    ['VPC origin, env-agnostic', () => frontend({}, agnostic())],
+    ['VPC origin, env-agnostic', () => frontend({}, agnosticEnvironment())],
     ['public load balancer, env-bound', () => publicFrontend()],
-    ['public load balancer, env-agnostic', () => frontend({ originAccess: EdgeOriginAccess.publicLoadBalancer() }, agnostic())],
+    ['public load balancer, env-agnostic', () => frontend({ originAccess: EdgeOriginAccess.publicLoadBalancer() }, agnosticEnvironment())],
   ])('cdk-nag AwsSolutions finds no unsuppressed error (%s)', (_name, make) => {
     const { stack } = make();
     expect(nagErrors(stack)).toEqual([]);
@@ -500,6 +522,11 @@ describe('EdgeFrontend validation', () => {
     ['an origin certificate without domain names',
       (s) => ({ originCertificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc') }),
       /originCertificate needs domainNames/],
+    ['an origin certificate from another region', (s) => ({
+      domainNames: ['shop.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'),
+      originCertificate: acm.Certificate.fromCertificateArn(s, 'O', 'arn:aws:acm:us-east-1:123456789012:certificate/def'),
+    }), /originCertificate \(arn:aws:acm:us-east-1:123456789012:certificate\/def\) is in us-east-1, but the load balancer is in eu-west-1/],
     ['a health-check path without a leading slash', () => ({ healthCheckPath: 'api/health' }), /healthCheckPath \(api\/health\) must start with '\/'/],
     ['port 0', () => ({ port: 0 }), /port \(0\) must be an integer from 1 to 65535/],
     ['port 70000', () => ({ port: 70000 }), /port \(70000\) must be an integer from 1 to 65535/],

@@ -6,10 +6,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as ecsPatterns from 'aws-cdk-lib/aws-ecs-patterns';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { NagSuppressions } from 'cdk-nag';
 import { GrpcExposure, GrpcFargateService, GrpcFargateServiceProps, SqsWorkerService } from '../src';
 import { nagErrors } from './helpers/compliance';
-import { TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
+import { agnosticEnvironment, TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
 import { worstCaseReplacementSeconds } from './helpers/rollout-model';
 
 const HEALTH_CHECK: ecs.HealthCheck = { command: ['CMD', 'node', 'src/healthcheck.js'] };
@@ -409,10 +408,7 @@ describe('GrpcFargateService compliance', () => {
   });
 
   test('cdk-nag reports no unsuppressed errors in an environment-agnostic stack', () => {
-    const stack = new Stack(new App(), 'Agnostic');
-    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-    NagSuppressions.addResourceSuppressions(vpc, [{ id: 'AwsSolutions-VPC7', reason: 'Test fixture VPC: flow logs are not the construct under test.' }]);
-    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const { stack, cluster } = agnosticEnvironment();
     cluster.addDefaultCloudMapNamespace({ name: 'internal', type: servicediscovery.NamespaceType.HTTP, useForServiceConnect: true });
     new GrpcFargateService(stack, 'Orders', { cluster, image: TEST_IMAGE, healthCheck: HEALTH_CHECK });
     expect(nagErrors(stack)).toEqual([]);

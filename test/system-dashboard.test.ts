@@ -1,13 +1,10 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
-import { NagSuppressions } from 'cdk-nag';
 import { EdgeFrontend, GrpcFargateService, SqsWorkerService, SystemDashboard } from '../src';
 import { nagErrors } from './helpers/compliance';
-import { TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
+import { agnosticEnvironment, TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
 
 function system(env: TestEnvironment = testEnvironment()) {
   env.cluster.addDefaultCloudMapNamespace({ name: 'internal', type: servicediscovery.NamespaceType.HTTP, useForServiceConnect: true });
@@ -66,14 +63,7 @@ describe('SystemDashboard', () => {
 
   test.each([
     ['env-bound', () => testEnvironment()],
-    ['env-agnostic', () => {
-      const app = new App();
-      const stack = new Stack(app, 'Agnostic');
-      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
-      NagSuppressions.addResourceSuppressions(vpc, [{ id: 'AwsSolutions-VPC7', reason: 'Test fixture VPC.' }]);
-      const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-      return { app, stack, vpc, cluster };
-    }],
+    ['env-agnostic', () => agnosticEnvironment()],
   ])('cdk-nag AwsSolutions finds no unsuppressed error (%s)', (_name, make) => {
     const { stack } = system(make());
     expect(nagErrors(stack)).toEqual([]);

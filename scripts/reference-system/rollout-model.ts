@@ -30,9 +30,13 @@ type Resources = Record<string, { Type: string; Properties?: any; Metadata?: any
  * interval and the container health check's (if any), plus the drain.
  */
 export function loadBalancerReplacementSeconds(targetGroup: any, container?: any): number {
+  return firstHealthySeconds(targetGroup, container) + deregistrationDelay(targetGroup);
+}
+
+/** Seconds after a new task starts until both its health checks have passed once. */
+export function firstHealthySeconds(targetGroup: any, container?: any): number {
   // The load balancer's and ECS's own defaults where the template leaves them out.
-  const interval = targetGroup.HealthCheckIntervalSeconds ?? 30;
-  return Math.max(interval, containerHealthCheckInterval(container)) + deregistrationDelay(targetGroup);
+  return Math.max(targetGroup.HealthCheckIntervalSeconds ?? 30, containerHealthCheckInterval(container));
 }
 
 /** Seconds until a container health check first passes (0 without one; ECS's default interval is 30 s). */
@@ -40,7 +44,8 @@ function containerHealthCheckInterval(container: any): number {
   return container?.HealthCheck ? container.HealthCheck.Interval ?? 30 : 0;
 }
 
-function deregistrationDelay(targetGroup: any): number {
+/** Seconds a deregistered target drains before the load balancer closes its connections. */
+export function deregistrationDelay(targetGroup: any): number {
   return Number((targetGroup.TargetGroupAttributes ?? []).find((a: any) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300);
 }
 

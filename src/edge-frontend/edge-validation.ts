@@ -42,6 +42,7 @@ export function validateEdgeProps(v: PropsValidator, scope: Construct, props: Ed
   }
   checkOriginReadTimeout(v, scope, props.originReadTimeout);
   checkDomains(v, props);
+  checkOriginCertificateRegion(v, scope, props);
   checkWebAcl(v, props.webAclArn);
 
   const access = props.originAccess;
@@ -71,6 +72,17 @@ function checkDomains(v: PropsValidator, props: EdgeFrontendProps): void {
   v.check(props.originCertificate === undefined || domains.length > 0,
     'originCertificate needs domainNames: CloudFront forwards the viewer\'s Host, and the load balancer\'s certificate must match it, ' +
     'which the default *.cloudfront.net name never does; add domainNames (and certificate) or remove originCertificate');
+}
+
+/** A load balancer takes certificates of its own region only; a known mismatch fails the deploy late. */
+function checkOriginCertificateRegion(v: PropsValidator, scope: Construct, props: EdgeFrontendProps): void {
+  const arn = props.originCertificate?.certificateArn;
+  const region = Stack.of(scope).region;
+  if (!arn || Token.isUnresolved(arn) || Token.isUnresolved(region)) return;
+  const certificateRegion = arn.split(':')[3];
+  v.check(certificateRegion === region,
+    `originCertificate (${arn}) is in ${certificateRegion}, but the load balancer is in ${region}: a load balancer uses certificates ` +
+    `of its own region; issue or import one in ${region} (the viewer certificate, certificate, stays in us-east-1)`);
 }
 
 function checkWebAcl(v: PropsValidator, arn: string | undefined): void {

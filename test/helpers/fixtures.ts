@@ -17,7 +17,16 @@ export interface TestEnvironment {
  * not to the construct under test, so they are suppressed here with a reason.
  */
 export function testEnvironment(app: App = new App()): TestEnvironment {
-  const stack = new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  return environmentIn(new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } }));
+}
+
+/** The same VPC and cluster in a stack without account or region (`Agnostic`), for env-agnostic checks. */
+export function agnosticEnvironment(app: App = new App()): TestEnvironment {
+  return environmentIn(new Stack(app, 'Agnostic'));
+}
+
+function environmentIn(stack: Stack): TestEnvironment {
+  const app = stack.node.root as App;
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   NagSuppressions.addResourceSuppressions(vpc, [
     { id: 'AwsSolutions-VPC7', reason: 'Test fixture VPC: flow logs are the application owner\'s choice, not the construct under test.' },

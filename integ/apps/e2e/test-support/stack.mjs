@@ -7,10 +7,10 @@
 // Every wait is bounded; a failed start stops what was started and reports the apps' output.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, LOOPBACK, portOpen } from '../../test-support/ports.mjs';
 
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
@@ -18,25 +18,12 @@ import { createSqsServer } from 'local-aws-sqs';
 import { buildAppEnvironments, formatDecisions, localQueueSpecs } from '../lib/template-env.mjs';
 import { APPS_DIR, STANDALONE_DIR, STANDALONE_ENTRY, prepareApps } from './prepare-apps.mjs';
 
-export const LOOPBACK = '127.0.0.1';
+export { freePort, LOOPBACK } from '../../test-support/ports.mjs';
 export const REGION = 'us-east-1';
 export const TEMPLATE_PATH = path.resolve(APPS_DIR, '..', 'integ.reference-system.ts.snapshot', 'ReferenceSystem.template.json');
 
 export function readTemplate() {
   return JSON.parse(fs.readFileSync(TEMPLATE_PATH, 'utf8'));
-}
-
-/** A TCP port that is free on loopback right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
@@ -160,17 +147,6 @@ export async function startSqs(template) {
       return new Promise((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, LOOPBACK);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 const hasLog = (child, msg) => child.jsonLines().some((l) => l.msg === msg);

@@ -7,10 +7,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort, LOOPBACK, portOpen } from '../../test-support/ports.mjs';
 
 import { CreateQueueCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createSqsServer } from 'local-aws-sqs';
@@ -19,21 +19,8 @@ export const APP_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url))
 export const GRPC_SERVICE_DIR = path.resolve(APP_DIR, '..', 'grpc-service');
 export const STANDALONE_DIR = path.join(APP_DIR, '.next', 'standalone');
 export const STANDALONE_ENTRY = path.join(STANDALONE_DIR, 'start.mjs');
-export const LOOPBACK = '127.0.0.1';
+export { freePort, LOOPBACK } from '../../test-support/ports.mjs';
 const FAKE_AWS = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
-
-/** A TCP port that is free on loopback right now. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, LOOPBACK, () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 200, process: child } = {}) {
   const deadline = Date.now() + timeoutMs;
@@ -50,17 +37,6 @@ export async function waitFor(what, probe, { timeoutMs = 30_000, intervalMs = 20
     await sleep(intervalMs);
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${lastError.message}` : ''}${child ? `\n${child.output()}` : ''}`);
-}
-
-function portOpen(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, LOOPBACK);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 /** Spawns a node process; keeps the last 200 lines of its output for error messages. */

@@ -50,6 +50,20 @@ function get(url, { method = 'GET' } = {}) {
 }
 
 const image = runtimeStage();
+// The image's environment, except PROTO_PATH (an /app path; no backend is called here).
+const { PROTO_PATH: _protoPath, ...imageEnv } = image.env;
+
+/** Starts start.mjs as the image does, with `env` on top of the image's; waits for /api/health on 127.0.0.1. */
+async function startStandalone(name, env) {
+  assertBuilt();
+  const port = await freePort();
+  const server = startNode(name, ['start.mjs'], { cwd: STANDALONE_DIR, env: { ...imageEnv, ...env, PORT: String(port) } });
+  await waitFor('GET /api/health on 127.0.0.1', async () => (await get(`http://${LOOPBACK}:${port}/api/health`)).status === 200, {
+    process: server,
+    timeoutMs: 60_000,
+  });
+  return { server, port };
+}
 
 describe('Dockerfile runtime stage', () => {
   it('starts start.mjs, listens on BIND_HOST=0.0.0.0 and keeps connections open past the ALB idle timeout', () => {
@@ -62,27 +76,12 @@ describe('Dockerfile runtime stage', () => {
 });
 
 describe('standalone server started as in the image (node start.mjs)', { timeout: 120_000 }, () => {
-  // The image's environment, except PROTO_PATH (an /app path; no backend is called here).
-  const { PROTO_PATH: _protoPath, ...imageEnv } = image.env;
   let server;
   let port;
 
   before(async () => {
-    assertBuilt();
-    port = await freePort();
-    server = startNode('standalone server', ['start.mjs'], {
-      cwd: STANDALONE_DIR,
-      env: {
-        ...imageEnv,
-        // What Fargate does: HOSTNAME is the task's own name, not an address to listen on.
-        HOSTNAME: 'not-a-real-host.invalid',
-        PORT: String(port),
-      },
-    });
-    await waitFor('GET /api/health on 127.0.0.1', async () => (await get(`http://${LOOPBACK}:${port}/api/health`)).status === 200, {
-      process: server,
-      timeoutMs: 60_000,
-    });
+    // What Fargate does: HOSTNAME is the task's own name, not an address to listen on.
+    ({ server, port } = await startStandalone('standalone server', { HOSTNAME: 'not-a-real-host.invalid' }));
   });
 
   after(async () => {
@@ -140,21 +139,11 @@ describe('standalone server started as in the image (node start.mjs)', { timeout
 });
 
 describe('standalone server with BIND_HOST=127.0.0.1 and HOSTNAME set to a task name', { timeout: 120_000 }, () => {
-  const { PROTO_PATH: _protoPath, ...imageEnv } = image.env;
   let server;
   let port;
 
   before(async () => {
-    assertBuilt();
-    port = await freePort();
-    server = startNode('standalone server (BIND_HOST=127.0.0.1)', ['start.mjs'], {
-      cwd: STANDALONE_DIR,
-      env: { ...imageEnv, BIND_HOST: LOOPBACK, HOSTNAME: 'some-task-name', PORT: String(port) },
-    });
-    await waitFor('GET /api/health on 127.0.0.1', async () => (await get(`http://${LOOPBACK}:${port}/api/health`)).status === 200, {
-      process: server,
-      timeoutMs: 60_000,
-    });
+    ({ server, port } = await startStandalone('standalone server (BIND_HOST=127.0.0.1)', { BIND_HOST: LOOPBACK, HOSTNAME: 'some-task-name' }));
   });
 
   after(async () => {

@@ -1,22 +1,20 @@
 // @ts-check
 // The app accepts exactly what the library's AtlasConnection puts in its container, in both
-// auth modes (atlas-connection.fixture.json; the library's test/atlas-connection.test.ts
+// auth modes (../../test-support/atlas-connection.fixture.json; the library's test/atlas-connection.test.ts
 // asserts the construct produces these values). Offline: the driver parses the connection
 // string without connecting, the real entry point starts with the environment and gets as far
 // as resolving the cluster's SRV record, and MONGODB-AWS finds ECS task-role credentials
 // through @aws-sdk/credential-providers (served by a local stand-in for the ECS endpoint).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { MongoClient } from 'mongodb';
 import { mongoClientOptions, redactUri } from '../src/store.js';
+import { credentialsFromContainerEndpoint } from '../../test-support/aws-credentials.mjs';
 import { startServer } from './helpers.js';
 
-const fixture = JSON.parse(readFileSync(new URL('./atlas-connection.fixture.json', import.meta.url), 'utf8'));
+const fixture = JSON.parse(readFileSync(new URL('../../test-support/atlas-connection.fixture.json', import.meta.url), 'utf8'));
 const iamEnv = /** @type {Record<string, string>} */ (fixture.awsIam.environment);
 const secretValue = /** @type {string} */ (fixture.secret.secretValue);
 
@@ -71,55 +69,6 @@ test('the server starts with the construct\'s environment and goes on to resolve
 });
 
 test('MONGODB-AWS gets the task role\'s credentials from the ECS credentials endpoint (through @aws-sdk/credential-providers)', async () => {
-  const credentials = await credentialsFromContainerEndpoint();
+  const credentials = await credentialsFromContainerEndpoint(createRequire(import.meta.url), 'arn:aws:iam::123456789012:role/orders-task');
   assert.deepEqual(credentials, { AccessKeyId: 'ASIAEXAMPLETASKROLE', SecretAccessKey: 'task-role-secret', Token: 'task-role-session-token' });
 });
-
-/**
- * Runs the driver's own AWS credential lookup (the class MONGODB-AWS authentication calls) in
- * a child process whose environment is what ECS gives a task with a task role, except that
- * the credentials endpoint is a local stand-in (ECS's 169.254.170.2 cannot be bound here):
- * AWS_CONTAINER_CREDENTIALS_FULL_URI instead of _RELATIVE_URI, both read by the same provider.
- * Nothing else may provide credentials: no AWS_* keys, no shared config files.
- */
-async function credentialsFromContainerEndpoint() {
-  const server = createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({
-      RoleArn: 'arn:aws:iam::123456789012:role/orders-task',
-      AccessKeyId: 'ASIAEXAMPLETASKROLE',
-      SecretAccessKey: 'task-role-secret',
-      Token: 'task-role-session-token',
-      Expiration: new Date(Date.now() + 3_600_000).toISOString(),
-    }));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = /** @type {import('node:net').AddressInfo} */ (server.address());
-  try {
-    /** @type {Record<string, string | undefined>} */
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_')));
-    Object.assign(env, {
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${port}/v2/credentials/task`,
-      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
-      AWS_CONFIG_FILE: '/nonexistent/config',
-      AWS_EC2_METADATA_DISABLED: 'true',
-    });
-    const providerModule = createRequire(import.meta.url).resolve('mongodb/lib/cmap/auth/aws_temporary_credentials.js');
-    const script = `
-      const { AWSSDKCredentialProvider } = require(${JSON.stringify(providerModule)});
-      new AWSSDKCredentialProvider().getCredentials().then(
-        (c) => console.log(JSON.stringify({ AccessKeyId: c.AccessKeyId, SecretAccessKey: c.SecretAccessKey, Token: c.Token })),
-        (e) => { console.error(e.name + ': ' + e.message); process.exit(1); });`;
-    const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const [code] = await once(child, 'close');
-    assert.equal(code, 0, `credential lookup failed: ${err}`);
-    return JSON.parse(out);
-  } finally {
-    server.close();
-  }
-}
