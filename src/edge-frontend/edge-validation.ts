@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { EDGE_DEFAULTS } from './edge-defaults';
 import { EdgeFrontendProps } from './edge-frontend-props';
 import { EdgeOriginAccessKind } from './edge-origin-access';
+import { checkServingProps } from '../private/serving-validation';
 import { PropsValidator } from '../private/validation';
 
 /**
@@ -24,17 +25,11 @@ const NON_COMMERCIAL_REGION = /^(cn-|us-gov-|us-iso)/;
 
 /** Checks of the EdgeFrontend's own props (the base checks the shared ones). */
 export function validateEdgeProps(v: PropsValidator, scope: Construct, props: EdgeFrontendProps): void {
-  v.integerInRange('port', props.port, 1, 65535, 'use the port your app listens on');
+  checkServingProps(v, props, EDGE_DEFAULTS);
   const path = props.healthCheckPath;
   if (path !== undefined && !Token.isUnresolved(path)) {
     v.check(path.startsWith('/') && path.length <= 1024,
       `healthCheckPath (${path}) must start with '/' and be at most 1024 characters: use a path such as '${EDGE_DEFAULTS.healthCheckPath}'`);
-  }
-  v.integerInRange('targetCpuUtilization', props.targetCpuUtilization, 1, 100, 'a percentage such as 60');
-  v.positive('targetRequestsPerTask', props.targetRequestsPerTask, 'requests per task per minute, such as 500');
-  if (props.latencyThreshold && !props.latencyThreshold.isUnresolved()) {
-    v.check(props.latencyThreshold.toMilliseconds() > 0,
-      `latencyThreshold (${props.latencyThreshold.toHumanString()}) must be greater than 0: use the p99 response time you consider slow, e.g. Duration.seconds(1)`);
   }
   if (props.errorRateThreshold !== undefined && !Token.isUnresolved(props.errorRateThreshold)) {
     v.check(props.errorRateThreshold > 0 && props.errorRateThreshold <= 100,

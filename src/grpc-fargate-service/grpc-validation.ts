@@ -6,6 +6,7 @@ import { GRPC_DEFAULTS } from './grpc-defaults';
 import { GrpcExposureKind, ServiceConnectExposureOptions } from './grpc-exposure';
 import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
 import { DEFAULT_STOP_TIMEOUT } from '../private/fargate-service-base';
+import { checkServingProps } from '../private/serving-validation';
 import { PropsValidator } from '../private/validation';
 
 /** Seconds a stopping task needs after its drain window to finish in-flight calls and exit. */
@@ -21,13 +22,7 @@ const GRPC_CODES = /^\d{1,2}(-\d{1,2})?(,\d{1,2}(-\d{1,2})?)*$/;
  * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
  */
 export function validateGrpcProps(v: PropsValidator, scope: IConstruct, props: GrpcFargateServiceProps): void {
-  v.integerInRange('port', props.port, 1, 65535, 'give the port the gRPC server listens on, e.g. 50051');
-  v.integerInRange('targetCpuUtilization', props.targetCpuUtilization, 1, 100, 'give a CPU percentage to hold, e.g. 60');
-  v.positive('targetRequestsPerTask', props.targetRequestsPerTask, 'give the requests per task per minute to hold, or omit it');
-  if (props.latencyThreshold && !props.latencyThreshold.isUnresolved()) {
-    v.check(props.latencyThreshold.toMilliseconds() > 0,
-      `latencyThreshold (${props.latencyThreshold.toHumanString()}) must be greater than 0: give the tail latency above which to scale out, e.g. Duration.millis(500)`);
-  }
+  checkServingProps(v, props, GRPC_DEFAULTS);
 
   // The app keeps serving for shutdownDrain after SIGTERM, then needs time to finish calls.
   const stopTimeout = props.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
