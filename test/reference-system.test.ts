@@ -5,7 +5,7 @@ import { App, Aspects } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { patternsReferenceSystem } from '../benchmark/patterns-equivalent';
-import { ReferenceSystemProps, ReferenceSystemStack } from '../integ/reference-system';
+import { ATLAS_PLACEHOLDERS, ReferenceSystemProps, ReferenceSystemStack } from '../integ/reference-system';
 import { appWithGuard, guardViolations } from './helpers/compliance';
 import { IDLE_COST_TARGET_USD } from '../scripts/reference-system/budget';
 import { idleMonthlyCost, total } from '../scripts/reference-system/idle-cost';
@@ -55,6 +55,56 @@ describe('reference system: rollouts', () => {
     expect(byService.Web).toMatchObject({ path: 'load balancer', seconds: 40 });
     expect(byService.Orders).toMatchObject({ path: 'Service Connect', seconds: 20 });
     expect(byService.Worker).toMatchObject({ path: 'queue worker', seconds: 30 });
+  });
+});
+
+describe('reference system: deploy switches (the README\'s integ:deploy commands set them in the environment)', () => {
+  const KEYS = ['ATLAS', 'ATLAS_ENDPOINT_SERVICE_NAME', 'ATLAS_HOST', 'CONTAINER_INSIGHTS', 'AVAILABILITY_ZONES'];
+  const saved = Object.fromEntries(KEYS.map((k) => [k, process.env[k]]));
+  afterEach(() => {
+    for (const k of KEYS) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+  const propsFromEnvironment = (env: Record<string, string>) => {
+    for (const k of KEYS) delete process.env[k];
+    Object.assign(process.env, env);
+    return ReferenceSystemStack.propsFromContext(new App());
+  };
+
+  test('nothing set: the Atlas placeholders, which synthesize but must not deploy', () => {
+    const props = propsFromEnvironment({});
+    expect(props.atlas).toEqual(ATLAS_PLACEHOLDERS);
+    expect(ReferenceSystemStack.usesAtlasPlaceholders(props)).toBe(true);
+  });
+
+  test('ATLAS=off: no Atlas connection, nothing to stop the deploy', () => {
+    const props = propsFromEnvironment({ ATLAS: 'off' });
+    expect(props.atlas).toBeUndefined();
+    expect(ReferenceSystemStack.usesAtlasPlaceholders(props)).toBe(false);
+  });
+
+  test('real Atlas values, Container Insights and zones come through', () => {
+    const props = propsFromEnvironment({
+      ATLAS_ENDPOINT_SERVICE_NAME: 'com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210',
+      ATLAS_HOST: 'prod-pl-0.xyz12.mongodb.net',
+      CONTAINER_INSIGHTS: 'true',
+      AVAILABILITY_ZONES: 'us-east-1a, us-east-1b',
+    });
+    expect(props).toEqual({
+      atlas: { endpointServiceName: 'com.amazonaws.vpce.us-east-1.vpce-svc-0fedcba9876543210', host: 'prod-pl-0.xyz12.mongodb.net' },
+      containerInsights: true,
+      availabilityZones: ['us-east-1a', 'us-east-1b'],
+    });
+    expect(ReferenceSystemStack.usesAtlasPlaceholders(props)).toBe(false);
+  });
+
+  test('the committed snapshot (placeholders) carries the pre-deploy hook that stops such a deploy', () => {
+    const integ = JSON.parse(fs.readFileSync(path.join(ROOT, 'integ', 'integ.reference-system.ts.snapshot', 'integ.json'), 'utf8'));
+    const hooks = JSON.stringify(Object.values(integ.testCases)[0]);
+    expect(hooks).toMatch(/preDeploy/);
+    expect(hooks).toMatch(/ATLAS=off/);
   });
 });
 

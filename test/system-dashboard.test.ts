@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { EdgeFrontend, GrpcFargateService, SqsWorkerService, SystemDashboard } from '../src';
 import { nagErrors } from './helpers/compliance';
@@ -54,6 +55,15 @@ describe('SystemDashboard', () => {
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
     expect(body(template)).toContain('stats count(*) by `detail.group`, `detail.lastStatus`, bin(5m)');
+  });
+
+  test('warns when a service runs in another cluster than taskEventsCluster (its task events would not show)', () => {
+    const env = testEnvironment();
+    const worker = new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE });
+    const other = new ecs.Cluster(env.stack, 'Other', { vpc: env.vpc });
+    new SystemDashboard(env.stack, 'Dashboard', { workers: [worker], taskEventsCluster: other });
+    Annotations.fromStack(env.stack).hasWarning('/TestStack/Dashboard',
+      Match.stringLikeRegexp('taskEventsCluster TestStack/Other is not the cluster of TestStack/Worker: their task starts and stops will not show'));
   });
 
   test('refuses a dashboard with nothing to show', () => {

@@ -85,9 +85,10 @@ export interface FargateServiceOptions {
   /**
    * Container health check, run by ECS inside the task.
    *
-   * ECS ignores a Dockerfile HEALTHCHECK: a health check must be given here.
+   * ECS ignores a Dockerfile HEALTHCHECK: a health check must be given here. ECS waits
+   * for it to pass before a new task counts in a rollout.
    *
-   * @default - no container health check
+   * @default - no container health check; EdgeFrontend: a Node.js `fetch` of its `healthCheckPath` on loopback every 10 s (give your own for an image without `node`)
    */
   readonly healthCheck?: ecs.HealthCheck;
 

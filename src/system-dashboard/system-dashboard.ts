@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -109,6 +109,7 @@ export class SystemDashboard extends Construct {
     for (const grpc of grpcServices) this.dashboard.addWidgets(...grpcWidgets(grpc));
     for (const worker of workers) this.dashboard.addWidgets(...workerWidgets(worker));
 
+    const services = [...frontends, ...grpcServices, ...workers];
     // Task counts from what each service publishes without Container Insights (healthy targets,
     // the poller's running count), beside Container Insights' desired count.
     this.dashboard.addWidgets(
@@ -127,6 +128,12 @@ export class SystemDashboard extends Construct {
     );
 
     if (props.taskEventsCluster) {
+      const elsewhere = services.filter((s) => s.service.cluster !== props.taskEventsCluster).map((s) => s.node.path);
+      if (elsewhere.length > 0) {
+        Annotations.of(this).addWarningV2('cdk-fargate-system:dashboard-task-events-cluster',
+          `taskEventsCluster ${props.taskEventsCluster.node.path} is not the cluster of ${elsewhere.join(', ')}: their task starts and stops ` +
+          'will not show; create one SystemDashboard per cluster, or pass the cluster they run in');
+      }
       this.taskEventsLogGroup = this.recordTaskEvents(props.taskEventsCluster, props.taskEventsRetention ?? logs.RetentionDays.TWO_WEEKS);
       this.dashboard.addWidgets(new cloudwatch.LogQueryWidget({
         title: 'Task starts and stops per service (scaling activity and rollouts)',
