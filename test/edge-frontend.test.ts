@@ -15,6 +15,7 @@ import { EdgeFrontend, EdgeFrontendProps, EdgeOriginAccess } from '../src';
 import { nagErrors } from './helpers/compliance';
 import { agnosticEnvironment, TEST_IMAGE, testEnvironment, TestEnvironment } from './helpers/fixtures';
 import { worstCaseReplacementSeconds } from './helpers/rollout-model';
+import { coveredAt, minutesAbove, RequestTrace, requestScalingModel, simulateRequestScaling } from './helpers/simulation/request-scaling';
 import { rolloutValues, simulateRollout } from './helpers/simulation/rollout';
 
 /** Managed CloudFront policies (ids are fixed by AWS). */
@@ -363,6 +364,35 @@ describe('EdgeFrontend rollouts, replayed with the synthesized values', () => {
   test('a 90 s read timeout stays safe: the idle timeout, keep-alive and drain follow it', () => {
     const { template } = frontend({ originReadTimeout: Duration.seconds(90) });
     expect(simulateRollout(rolloutValues(template.toJSON()))).toMatchObject({ cutRequests: 0, staleConnectionErrors: 0, replacementSeconds: 100 });
+  });
+});
+
+describe('EdgeFrontend scaling, replayed on a traffic step with the synthesized policies', () => {
+  // A 0.25 vCPU task serves up to 1,000 requests a minute (then its CPU is at 100%).
+  const CAPACITY = 1000;
+  const STEP_FROM = 15;
+  const STEP_TO = 75;
+  const STEP: RequestTrace = {
+    name: '200 requests a minute, 4,000 for an hour, 200 again',
+    minutes: 140,
+    capacityPerTask: CAPACITY,
+    requestsPerMinute: (m) => (m >= STEP_FROM && m < STEP_TO ? 4000 : 200),
+  };
+  const replay = (props: Partial<EdgeFrontendProps> = {}) => simulateRequestScaling(requestScalingModel(frontend(props).template.toJSON()), STEP);
+
+  test('covers a 20-fold step within 6 minutes, runs hot (above 75% CPU) at most 8 minutes, does not flap, and returns to its minimum within 20 minutes', () => {
+    const r = replay();
+    expect(coveredAt(r, CAPACITY, STEP_FROM)! - STEP_FROM).toBeLessThanOrEqual(6);
+    expect(minutesAbove(r, 0.75 * CAPACITY, STEP_FROM, STEP_TO)).toBeLessThanOrEqual(8);
+    expect(r.changes.filter((c) => c.minute >= STEP_FROM && c.minute < STEP_TO && c.by.endsWith(' in')).length).toBeLessThanOrEqual(1);
+    const backAt = r.minutes.findIndex((x, m) => m >= STEP_TO && x.desired === 2);
+    expect(backAt - STEP_TO).toBeLessThanOrEqual(20);
+  });
+
+  test('the replay fails CPU tracking alone at 95% (request tracking out of reach): CPU saturates at 100%, so it scales out in small steps and runs hot', () => {
+    const r = replay({ targetCpuUtilization: 95, targetRequestsPerTask: 50000 });
+    expect(minutesAbove(r, 0.75 * CAPACITY, STEP_FROM, STEP_TO)).toBeGreaterThan(8);
+    expect(coveredAt(r, CAPACITY, STEP_FROM)! - STEP_FROM).toBeGreaterThan(6);
   });
 });
 

@@ -55,7 +55,7 @@ export interface SimulationResult {
   readonly timeline: Array<{ t: number; desired: number; running: number; visible: number; inFlight: number }>;
 }
 
-type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 
 interface Task {
   readonly readyAt: number;
@@ -103,7 +103,7 @@ class Simulation {
   private readonly alarmHistory: Record<string, Array<{ t: number; state: AlarmState }>> = {};
   private readonly timeline: SimulationResult['timeline'] = [];
   private readonly stepLastAction = new Map<string, number>();
-  private readonly ttState = new Map<string, { lastOut: number; lastOutTarget: number; lastIn: number }>();
+  private readonly ttState = new Map<string, TrackingState>();
   private pollerReadings: Array<{ queue: QueueCounts; running: number }> = [];
 
   constructor(
@@ -390,25 +390,18 @@ class Simulation {
 
   /** Target tracking: capacity proportional to metric / target, from the current capacity. */
   private runTargetTracking(t: number, tt: TargetTrackingModel, value: number, direction: 'out' | 'in'): void {
-    const state = this.ttState.get(tt.id)!;
-    const current = this.currentCapacity(t);
-    let proposed = Math.ceil((current * value) / tt.targetValue - 1e-9);
-    // ECS: from zero tasks with demand, scale out by the minimum possible amount.
-    if (direction === 'out' && current === 0 && value > 0) proposed = Math.max(proposed, 1);
-    const next = this.clamp(proposed);
-    if (direction === 'out') {
-      if (next <= this.desired) return;
-      if (t - state.lastOut < tt.scaleOutCooldownSeconds && next <= state.lastOutTarget) return;
-      state.lastOut = t;
-      state.lastOutTarget = next;
-      this.setDesired(t, next, `target tracking ${tt.id} scale-out`);
-    } else {
-      if (next >= this.desired) return;
-      if (t - state.lastIn < tt.scaleInCooldownSeconds) return;
-      if (this.aws.scaleInWaitsForScaleOutCooldown && t - state.lastOut < tt.scaleOutCooldownSeconds) return;
-      state.lastIn = t;
-      this.setDesired(t, next, `target tracking ${tt.id} scale-in`);
-    }
+    const next = targetTrackingDecision({
+      t,
+      tt,
+      value,
+      direction,
+      aws: this.aws,
+      state: this.ttState.get(tt.id)!,
+      current: this.currentCapacity(t),
+      desired: this.desired,
+      clamp: (n) => this.clamp(n),
+    });
+    if (next !== undefined) this.setDesired(t, next, `target tracking ${tt.id} scale-${direction}`);
   }
 
   // ---------------- ECS and the worker ----------------
@@ -455,6 +448,51 @@ class Simulation {
  * result you specified for how to treat missing data"
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html).
  */
+/** What a target-tracking policy remembers between runs (its cooldowns). */
+export interface TrackingState {
+  lastOut: number;
+  lastOutTarget: number;
+  lastIn: number;
+}
+
+export interface TrackingRun {
+  readonly t: number;
+  readonly tt: Pick<TargetTrackingModel, 'targetValue' | 'scaleOutCooldownSeconds' | 'scaleInCooldownSeconds'>;
+  readonly state: TrackingState;
+  /** What Application Auto Scaling counts as the current capacity (AwsSemantics.currentCapacity). */
+  readonly current: number;
+  readonly desired: number;
+  /** The metric value that put the alarm in ALARM. */
+  readonly value: number;
+  readonly direction: 'out' | 'in';
+  readonly clamp: (n: number) => number;
+  readonly aws: AwsSemantics;
+}
+
+/**
+ * One run of a target-tracking policy whose alarm is in ALARM: the new desired count, or
+ * undefined when the policy changes nothing (no change, or a cooldown holds it). Capacity is
+ * proportional to metric / target, from the current capacity. Updates `state`.
+ */
+export function targetTrackingDecision(r: TrackingRun): number | undefined {
+  let proposed = Math.ceil((r.current * r.value) / r.tt.targetValue - 1e-9);
+  // ECS: from zero tasks with demand, scale out by the minimum possible amount.
+  if (r.direction === 'out' && r.current === 0 && r.value > 0) proposed = Math.max(proposed, 1);
+  const next = r.clamp(proposed);
+  if (r.direction === 'out') {
+    if (next <= r.desired) return undefined;
+    if (r.t - r.state.lastOut < r.tt.scaleOutCooldownSeconds && next <= r.state.lastOutTarget) return undefined;
+    r.state.lastOut = r.t;
+    r.state.lastOutTarget = next;
+    return next;
+  }
+  if (next >= r.desired) return undefined;
+  if (r.t - r.state.lastIn < r.tt.scaleInCooldownSeconds) return undefined;
+  if (r.aws.scaleInWaitsForScaleOutCooldown && r.t - r.state.lastOut < r.tt.scaleOutCooldownSeconds) return undefined;
+  r.state.lastIn = r.t;
+  return next;
+}
+
 export function nextState(current: AlarmState, alarm: AlarmModel, range: Value[]): AlarmState {
   const breaches = (v: number) => {
     switch (alarm.comparison) {
