@@ -272,6 +272,18 @@ describe('AtlasConnection with AtlasAuth.secret()', () => {
     expect(container.Secrets).toEqual([{ Name: 'MONGODB_URI', ValueFrom: `${SECRET_ARN}:uri::` }]);
   });
 
+  test.each([
+    ['by name', (s: Stack) => secretsmanager.Secret.fromSecretNameV2(s, 'ByName', 'prod/orders/atlas-uri')],
+    ['by partial ARN', (s: Stack) => secretsmanager.Secret.fromSecretPartialArn(s, 'ByPartialArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/orders/atlas-uri')],
+  ])('refuses a secret imported %s: ECS needs the complete ARN, and says how to import it', (_how, imported) => {
+    const env = testEnvironment();
+    expect(() => AtlasAuth.secret(imported(env.stack)))
+      .toThrow(/AtlasAuth.secret\(\): secret .* has no complete ARN .* secretsmanager.Secret.fromSecretCompleteArn\(scope, id, 'arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf'\)/);
+    // A complete ARN and a secret of the stack are fine.
+    expect(() => AtlasAuth.secret(secretIn(env.stack))).not.toThrow();
+    expect(() => AtlasAuth.secret(new secretsmanager.Secret(env.stack, 'Own'))).not.toThrow();
+  });
+
   test('has no connection string or role ARNs to show (the user is in the secret)', () => {
     const connection = atlas(testEnvironment());
     expect(() => connection.connectionString).toThrow(/uses AtlasAuth.secret\(\): its connection string is the secret's value/);

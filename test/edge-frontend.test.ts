@@ -69,7 +69,7 @@ function allIngressRules(template: Template): any[] {
 /** Ingress rules of the load balancer's own security group (the one named after it), inline or separate. */
 function loadBalancerIngress(template: Template): any[] {
   const groups = template.findResources('AWS::EC2::SecurityGroup', {
-    Properties: { GroupDescription: Match.stringLikeRegexp('CloudFront\'s origin-facing addresses only') },
+    Properties: { GroupDescription: Match.stringLikeRegexp('CloudFront origin-facing addresses only') },
   });
   const ids = Object.keys(groups);
   expect(ids).toHaveLength(1);

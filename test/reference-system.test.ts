@@ -1,12 +1,12 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Aspects } from 'aws-cdk-lib';
+import { App, Aspects, cx_api as cxapi } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { patternsReferenceSystem } from '../benchmark/patterns-equivalent';
 import { ATLAS_PLACEHOLDERS, ReferenceSystemProps, ReferenceSystemStack } from '../integ/reference-system';
-import { appWithGuard, guardViolations } from './helpers/compliance';
+import { appWithGuard, auditedNagFindings, guardViolations } from './helpers/compliance';
 import { IDLE_COST_TARGET_USD } from '../scripts/reference-system/budget';
 import { idleMonthlyCost, total } from '../scripts/reference-system/idle-cost';
 import { replacements } from '../scripts/reference-system/rollout-model';
@@ -162,6 +162,16 @@ describe('reference system: compliance', () => {
       ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
     ].map((m) => `${m.id}: ${String(m.entry.data).split(':')[0]}`);
     expect(findings).toEqual([]);
+  });
+
+  test.each([
+    ['env-bound (us-east-1)', {}],
+    ['without Atlas', { atlas: undefined }],
+    ['with Container Insights', { containerInsights: true }],
+  ])('cdk-nag audit of the synthesized template, %s (as run on cdk.out): no unsuppressed error or warning', (_name, props: ReferenceSystemProps) => {
+    // With the feature flags `cdk init` writes (as integ-runner synthesizes too): partitions become literals (arn:aws:...).
+    const { stack } = reference(props, new App({ context: cxapi.CURRENTLY_RECOMMENDED_FLAGS }));
+    expect(auditedNagFindings(stack).map((f) => `${f.path}: ${f.rule}`)).toEqual([]);
   });
 
   test('synthesizes without warnings of its own', () => {

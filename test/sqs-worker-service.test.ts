@@ -344,7 +344,7 @@ describe('SqsWorkerService scaling', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  test('the poller role reads and scales only tagged queues and services, and publishes only to its namespace', () => {
+  test('the poller role reads only tagged queues, scales only its workers\' services (desired count only), and publishes only to its namespace', () => {
     const { template, service, stack } = worker();
     expect(stack.resolve(service.queuePollerFunction.functionArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^CdkFargateSystemQueuePollerFunction/), 'Arn'] });
     const roleId = Object.entries(template.findResources('AWS::IAM::Role'))
@@ -356,11 +356,24 @@ describe('SqsWorkerService scaling', () => {
       .find((t: any) => t.Key === 'cdk-fargate-system:queue-poller').Value;
     expect(pollerTag).toMatch(/^TestStackCdkFargateSystemQueuePoller/);
     const tagged = { StringEquals: { 'aws:ResourceTag/cdk-fargate-system:queue-poller': pollerTag } };
+    const serviceId = Object.keys(template.findResources('AWS::ECS::Service'))[0];
     expect(statements).toEqual(expect.arrayContaining([
       expect.objectContaining({ Action: 'sqs:GetQueueAttributes', Condition: tagged }),
-      expect.objectContaining({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Condition: tagged }),
+      // By ARN, without a tag condition: Application Auto Scaling validates these before RegisterScalableTarget.
+      { Action: 'ecs:DescribeServices', Effect: 'Allow', Resource: { Ref: serviceId } },
+      {
+        Action: 'ecs:UpdateService',
+        Effect: 'Allow',
+        Resource: { Ref: serviceId },
+        Condition: { Null: expect.objectContaining({ 'ecs:task-definition': 'true', 'ecs:capacity-provider': 'true', 'ecs:enable-execute-command': 'true' }) },
+      },
+      expect.objectContaining({
+        Action: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:eu-west-1:123456789012:alarm:*']] },
+      }),
       expect.objectContaining({
         Action: 'application-autoscaling:RegisterScalableTarget',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':application-autoscaling:eu-west-1:123456789012:scalable-target/*']] },
         Condition: { StringEquals: { 'application-autoscaling:service-namespace': 'ecs', 'application-autoscaling:scalable-dimension': 'ecs:service:DesiredCount' } },
       }),
       // No resource type and no condition keys (Service Authorization Reference): a condition would deny it.
@@ -395,7 +408,7 @@ describe('SqsWorkerService scaling', () => {
     });
   });
 
-  test('workers in one stack share one poller whose policy does not grow with them', () => {
+  test('workers in one stack share one poller whose policy grows by one service ARN per worker, not by statements', () => {
     const one = testEnvironment();
     new SqsWorkerService(one.stack, 'One', { cluster: one.cluster, image: TEST_IMAGE });
     const statementsWithOne = pollerStatements(one.stack).length;
@@ -407,6 +420,17 @@ describe('SqsWorkerService scaling', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.resourceCountIs('AWS::Scheduler::Schedule', 3);
     expect(pollerStatements(env.stack)).toHaveLength(statementsWithOne);
+    const services = Object.keys(template.findResources('AWS::ECS::Service')).map((id) => ({ Ref: id }));
+    for (const action of ['ecs:DescribeServices', 'ecs:UpdateService']) {
+      expect(pollerStatements(env.stack).find((s) => s.Action === action).Resource).toEqual(services);
+    }
+  });
+
+  test('the poller\'s schedule starts only after the worker\'s scalable target exists', () => {
+    const { template } = worker();
+    const targetId = Object.keys(template.findResources('AWS::ApplicationAutoScaling::ScalableTarget'))[0];
+    const schedule = Object.values(template.findResources('AWS::Scheduler::Schedule'))[0] as any;
+    expect(schedule.DependsOn).toContain(targetId);
   });
 
   test('a given queue is granted to the poller by ARN (it may not be taggable from here)', () => {

@@ -49,11 +49,21 @@ export interface AtlasDatabaseRole {
  * (https://github.com/mongodb/mongodbatlas-cloudformation-resources/tree/master/cfn-resources/database-user).
  */
 export interface AtlasDatabaseUserOptions {
-  /** The Atlas project id (24 hexadecimal digits). */
+  /**
+   * The Atlas project id (24 hexadecimal digits).
+   *
+   * Create-only in the extension's schema: a new project id replaces each user (created in
+   * the new project, then deleted from the old one).
+   */
   readonly projectId: string;
 
   /**
    * The extension's API-key profile: it reads the secret `cfn/atlas/profile/<profile>`.
+   *
+   * Create-only in the extension's schema, so a new profile makes CloudFormation create each
+   * user again in the same project before it deletes the old one, and Atlas refuses a second
+   * user of the same name. To change it: deploy once without `databaseUser` (the users are
+   * deleted), then again with the new profile.
    *
    * @default 'default'
    */
@@ -106,6 +116,14 @@ export class AtlasAuth {
    * @param options where in the secret the string is
    */
   public static secret(secret: secretsmanager.ISecret, options: SecretAuthOptions = {}): AtlasAuth {
+    // ECS reads a Secrets Manager secret by its complete ARN; a name-imported secret has a
+    // partial one, which fails at task start and does not match the execution role's grant
+    // (Secret.valueFrom: "the full ARN of the Secrets Manager secret", https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Secret.html).
+    if (secret.secretFullArn === undefined) {
+      throw new Error(`AtlasAuth.secret(): secret ${secret.node.path} has no complete ARN (it was imported by name or by partial ARN), ` +
+        'and ECS cannot fetch a secret without the 6-character suffix of its ARN: import it with ' +
+        'secretsmanager.Secret.fromSecretCompleteArn(scope, id, \'arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf\')');
+    }
     return new AtlasAuth(AtlasAuthKind.SECRET, secret, options.field, undefined);
   }
 

@@ -1,14 +1,15 @@
-import { Annotations, Aspects, CfnResource, Names, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aspects, CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct, IConstruct } from 'constructs';
 import { AtlasAuth, AtlasAuthKind } from './atlas-auth';
 import { AtlasConnectionProps, IAtlasGrantee } from './atlas-connection-props';
-import { createDatabaseUser } from './atlas-database-user';
+import { createDatabaseUser, databaseUserId } from './atlas-database-user';
 import { createPrivateLink, PRIVATE_LINK_PORTS } from './atlas-private-link';
 import { validateAtlasProps } from './atlas-validation';
 import { iamConnectionString, MONGODB_DATABASE_VARIABLE, MONGODB_URI_VARIABLE } from './connection-string';
+import { ec2Description } from '../private/aws-strings';
 import { PropsValidator } from '../private/validation';
 
 /**
@@ -230,9 +231,9 @@ export class AtlasConnection extends Construct {
     if (!connections || this.allowed.has(connections)) return;
     this.allowed.add(connections);
     if (this._endpoint) {
-      connections.allowTo(this._endpoint, PRIVATE_LINK_PORTS, `MongoDB Atlas over PrivateLink (${this.node.path})`);
+      connections.allowTo(this._endpoint, PRIVATE_LINK_PORTS, ec2Description(`MongoDB Atlas over PrivateLink (${this.node.path})`));
     } else if (this.egressPeer) {
-      connections.allowTo(this.egressPeer, ATLAS_PORTS, `MongoDB Atlas (${this.node.path})`);
+      connections.allowTo(this.egressPeer, ATLAS_PORTS, ec2Description(`MongoDB Atlas (${this.node.path})`));
     }
   }
 
@@ -257,7 +258,7 @@ export class AtlasConnection extends Construct {
     this.roles.push(role);
     const options = this.auth.databaseUser;
     if (!options) return;
-    const user = createDatabaseUser(this, `DatabaseUser${Names.uniqueId(role)}`, role, this.databaseName, options);
+    const user = createDatabaseUser(this, databaseUserId(role), role, this.databaseName, options);
     this._databaseUsers.push(user);
     // Tasks start once their database user exists (same stack only: across stacks this
     // would make the stacks reference each other both ways).

@@ -1,4 +1,5 @@
-import { CfnResource } from 'aws-cdk-lib';
+import * as crypto from 'crypto';
+import { CfnResource, Names, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { AtlasDatabaseUserOptions } from './atlas-auth';
@@ -32,4 +33,29 @@ export function createDatabaseUser(scope: Construct, id: string, role: iam.IRole
       ...(options.clusterName !== undefined ? { Scopes: [{ Type: 'CLUSTER', Name: options.clusterName }] } : {}),
     },
   });
+}
+
+/**
+ * Construct id of the database user of `role`, derived from its username (the role ARN).
+ *
+ * The extension's `Username` is not create-only (only `ProjectId` and `Profile` are), so a
+ * user whose logical id stayed the same while its role was renamed or replaced (e.g. after
+ * adding `taskRoleName`) would get an in-place update that Atlas rejects
+ * (USERNAME_NOT_FOUND / DATABASE_USERNAME_CANNOT_BE_CHANGED). Keyed by the username,
+ * a new role ARN means a new logical id: CloudFormation creates the new user, then deletes
+ * the old one. What identifies the ARN at synth: the ARN itself when it is literal (an
+ * imported role), else the role's literal name and path, else (a generated name, which
+ * changes only when the role is replaced) the role's construct path.
+ */
+export function databaseUserId(role: iam.IRole): string {
+  const cfnRole = role.node.defaultChild instanceof iam.CfnRole ? role.node.defaultChild : undefined;
+  let identity: string;
+  if (!Token.isUnresolved(role.roleArn)) {
+    identity = `arn:${role.roleArn}`;
+  } else if (cfnRole?.roleName !== undefined && !Token.isUnresolved(cfnRole.roleName)) {
+    identity = `name:${cfnRole.path ?? '/'}${cfnRole.roleName}`;
+  } else {
+    identity = `construct:${Names.uniqueId(role)}`;
+  }
+  return `DatabaseUser${crypto.createHash('sha256').update(identity).digest('hex').slice(0, 12).toUpperCase()}`;
 }

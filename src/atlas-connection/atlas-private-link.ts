@@ -2,6 +2,7 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { AtlasPrivateLinkOptions } from './atlas-connection-props';
+import { ec2Description } from '../private/aws-strings';
 
 /**
  * Ports Atlas may use behind its PrivateLink endpoint service: each node of each cluster gets
@@ -31,7 +32,7 @@ export interface AtlasPrivateLink {
 export function createPrivateLink(scope: Construct, options: AtlasPrivateLinkOptions): AtlasPrivateLink {
   const securityGroup = new ec2.SecurityGroup(scope, 'EndpointSecurityGroup', {
     vpc: options.vpc,
-    description: `Atlas PrivateLink endpoint of ${scope.node.path}: TCP 1024-65535 from granted services only`,
+    description: ec2Description(`Atlas PrivateLink endpoint of ${scope.node.path}: TCP 1024-65535 from granted services only`),
     allowAllOutbound: false,
   });
   const endpoint = new ec2.InterfaceVpcEndpoint(scope, 'Endpoint', {

@@ -64,6 +64,11 @@ export interface FargateServiceOptions {
    * (from Secrets Manager or SSM Parameter Store). The execution role is granted read
    * access to each one.
    *
+   * A Secrets Manager secret must be known by its complete ARN (with the 6-character
+   * suffix): `Secret.fromSecretCompleteArn`, or a secret of your stack. ECS cannot fetch
+   * a secret by the partial ARN that `Secret.fromSecretNameV2` gives, and the execution
+   * role's grant would not match it.
+   *
    * @default - no secrets
    */
   readonly secrets?: { [key: string]: ecs.Secret };

@@ -1,4 +1,4 @@
-import { Annotations, CfnResource, Duration } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -12,9 +12,11 @@ import { EDGE_DEFAULTS } from './edge-defaults';
 import { EdgeFrontendProps } from './edge-frontend-props';
 import { EdgeLoadBalancer } from './edge-load-balancer';
 import { EdgeOriginAccess, EdgeOriginAccessKind } from './edge-origin-access';
+import { createEdgeVpcOrigin } from './edge-vpc-origin';
 import { validateEdgeProps } from './edge-validation';
 import { nextBehaviours } from './next-behaviours';
 import { CapacityStrategy } from '../common/capacity-strategy';
+import { truncated } from '../private/aws-strings';
 import { FargateServiceBase } from '../private/fargate-service-base';
 import { addNagSuppressions } from '../private/nag-suppressions';
 import { addThroughputScaling } from '../private/throughput-scaling';
@@ -128,7 +130,8 @@ export class EdgeFrontend extends FargateServiceBase {
     // ---- distribution ----
     const origin = this.createOrigin(readTimeout);
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
-      comment: `Next.js app ${this.node.path}`,
+      // CloudFront takes at most 128 characters of comment (DistributionConfig.Comment).
+      comment: truncated(`Next.js app ${this.node.path}`, 128),
       ...nextBehaviours(this, {
         origin,
         responseHeadersPolicy: props.responseHeadersPolicy ?? cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
@@ -282,18 +285,11 @@ export class EdgeFrontend extends FargateServiceBase {
         customHeaders: { [this._edge.originVerifyHeaderName!]: this._edge.originVerifyHeaderValue },
       });
     }
-    // The protocol policy is set explicitly: aws-cdk-lib leaves it undefined, which
-    // CloudFormation reads as match-viewer, so HTTPS viewers would reach port 443 of an
-    // HTTP-only listener.
-    const vpcOrigin = new cloudfront.VpcOrigin(this, 'VpcOrigin', {
-      endpoint: cloudfront.VpcOriginEndpoint.applicationLoadBalancer(this.loadBalancer),
-      protocolPolicy,
-      httpPort: this._edge.protocol === elbv2.ApplicationProtocol.HTTP ? this._edge.listenerPort : undefined,
-      httpsPort: this._edge.protocol === elbv2.ApplicationProtocol.HTTPS ? this._edge.listenerPort : undefined,
+    const vpcOrigin = createEdgeVpcOrigin(this, {
+      loadBalancer: this.loadBalancer,
+      protocol: this._edge.protocol,
+      port: this._edge.listenerPort,
     });
-    // Any update to a VPC origin attached to a distribution, a tag change included, fails
-    // with 409: keep its tags out of stack-wide tagging so a new tag never blocks a deploy.
-    (vpcOrigin.node.defaultChild as CfnResource).addPropertyDeletionOverride('Tags');
     this._vpcOrigin = vpcOrigin;
     return origins.VpcOrigin.withVpcOrigin(vpcOrigin, {
       domainName: this.loadBalancer.loadBalancerDnsName,

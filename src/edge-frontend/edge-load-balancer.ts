@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { cloudFrontOriginFacingPrefixListId } from './cloudfront-prefix-list';
 import { EDGE_DEFAULTS } from './edge-defaults';
 import { EdgeOriginAccess, EdgeOriginAccessKind } from './edge-origin-access';
+import { ec2Description } from '../private/aws-strings';
 import { addNagSuppressions } from '../private/nag-suppressions';
 
 export interface EdgeLoadBalancerProps {
@@ -55,7 +56,7 @@ export class EdgeLoadBalancer extends Construct {
 
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
-      description: `Load balancer of ${scope.node.path}: CloudFront's origin-facing addresses only`,
+      description: ec2Description(`Load balancer of ${scope.node.path}: CloudFront origin-facing addresses only`),
       allowAllOutbound: false,
     });
     securityGroup.addIngressRule(

@@ -15,6 +15,7 @@ import { InternalAlbExposure } from './internal-alb-exposure';
 import { dependsOn, enableServiceConnectClient, recordDependency } from './service-connect-clients';
 import { serviceConnectServerMetric, serviceConnectTargetMetric } from './service-connect-metrics';
 import { CapacityStrategy } from '../common/capacity-strategy';
+import { ec2Description } from '../private/aws-strings';
 import { FargateServiceBase } from '../private/fargate-service-base';
 import { addThroughputScaling } from '../private/throughput-scaling';
 
@@ -211,7 +212,7 @@ export class GrpcFargateService extends FargateServiceBase {
     if (this.callers.has(caller)) return;
     this.callers.add(caller);
     if (this._alb) {
-      caller.connections.allowTo(this._alb.loadBalancer, ec2.Port.tcp(this._alb.listenerPort), `gRPC to ${this.node.path}`);
+      caller.connections.allowTo(this._alb.loadBalancer, ec2.Port.tcp(this._alb.listenerPort), ec2Description(`gRPC to ${this.node.path}`));
       return;
     }
     if (dependsOn(this.service, caller)) {
@@ -225,7 +226,7 @@ export class GrpcFargateService extends FargateServiceBase {
     enableServiceConnectClient(caller, this.namespace, this.node.path);
     // Rules made from the caller's side: with the caller in another stack, aws-cdk-lib puts both
     // in the caller's stack, so the stacks reference each other one way (the caller's waits).
-    caller.connections.allowTo(this, ec2.Port.tcp(this.port), `gRPC over Service Connect to ${this.node.path}`);
+    caller.connections.allowTo(this, ec2.Port.tcp(this.port), ec2Description(`gRPC over Service Connect to ${this.node.path}`));
   }
 
   /**

@@ -32,7 +32,7 @@ export function suppressAwsCustomResourceFindings(customResource: IConstruct, wh
     addNagSuppressions(role, [{
       id: 'AwsSolutions-IAM4',
       reason: 'aws-cdk-lib\'s AwsCustomResource provider uses AWSLambdaBasicExecutionRole to write its logs.',
-      appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+      appliesTo: [{ regex: '/^Policy::arn:(<AWS::Partition>|aws[a-z-]*):iam::aws:policy\\/service-role\\/AWSLambdaBasicExecutionRole$/g' }],
     }]);
   }
 }

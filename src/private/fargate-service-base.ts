@@ -6,6 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ec2Description } from './aws-strings';
 import { addNagSuppressions } from './nag-suppressions';
 import { validateServiceOptions, warnAboutPlaintextSecrets } from './service-options-validation';
 import { guardStackResourceLimit } from './stack-limits';
@@ -258,7 +259,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     const allowAllOutbound = props.allowAllOutbound ?? false;
     const sg = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
-      description: `Tasks of ${this.node.path}`,
+      description: ec2Description(`Tasks of ${this.node.path}`),
       allowAllOutbound,
     });
     if (!allowAllOutbound) {

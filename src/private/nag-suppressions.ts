@@ -30,3 +30,17 @@ export function addNagSuppressions(scope: IConstruct, suppressions: NagSuppressi
     ],
   });
 }
+
+/**
+ * A cdk-nag `appliesTo` pattern for a wildcard resource ARN of `service` whose resource part
+ * matches `resourceRegex`, in both forms a finding can take: with tokens (`arn:<AWS::Partition>:
+ * sqs:<AWS::Region>:...`, as the in-app Aspect sees an env-agnostic stack) and with literals
+ * (`arn:aws:sqs:us-east-1:123456789012:...`, as in an env-bound stack or when cdk-nag audits a
+ * synthesized template). `resourceRegex` is a regex source for everything after the account.
+ */
+export function nagArnPattern(service: string, resourceRegex: string): { regex: string } {
+  const partition = '(<AWS::Partition>|aws[a-z-]*)';
+  const region = '(<AWS::Region>|[a-z0-9-]*)';
+  const account = '(<AWS::AccountId>|\\d{12})';
+  return { regex: `/^Resource::arn:${partition}:${service}:${region}:${account}:${resourceRegex}$/g` };
+}

@@ -12,7 +12,7 @@ import { SqsWorkerServiceProps } from './sqs-worker-service-props';
 import { WORKER_DEFAULTS, validateWorkerProps } from './sqs-worker-validation';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceBase } from '../private/fargate-service-base';
-import { addNagSuppressions } from '../private/nag-suppressions';
+import { addNagSuppressions, nagArnPattern } from '../private/nag-suppressions';
 
 /** Tag the service propagates to its tasks; task scale-in protection is granted on it. */
 const SERVICE_TAG_KEY = 'cdk-fargate-system:service';
@@ -132,6 +132,8 @@ export class SqsWorkerService extends FargateServiceBase {
       scaleInAfter: props.scaleInAfter ?? WORKER_DEFAULTS.scaleInAfter,
       pollInterval: props.pollInterval ?? WORKER_DEFAULTS.pollInterval,
     });
+    // The poller's first run reads and raises the scalable target: it must exist by then.
+    this.pollerSchedule.node.addDependency(this.scalableTarget);
     this.backlogPerTaskPolicy = addBacklogScaling({
       scalableTarget: this.scalableTarget,
       backlogPerTask: this.metricBacklogPerTask(),
@@ -271,7 +273,7 @@ export class SqsWorkerService extends FargateServiceBase {
     addNagSuppressions(this.taskRole.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
       reason: 'Task scale-in protection is granted on task/<cluster>/*, narrowed to this service\'s tasks by the tag the service propagates to them: a task ARN is not known before the task starts.',
-      appliesTo: [{ regex: '/^Resource::arn:<AWS::Partition>:ecs:.+:task\\/.+\\/\\*$/g' }],
+      appliesTo: [nagArnPattern('ecs', 'task\\/.+\\/\\*')],
     }]);
   }
 }

@@ -2,8 +2,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { App, AppProps, Aspects, Stack } from 'aws-cdk-lib';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { App, AppProps, Aspects, DefaultStackSynthesizer, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks } from 'cdk-nag';
 
 /** A finding cdk-nag left unsuppressed: where, which rule, what it said. */
@@ -75,4 +76,25 @@ export function guardViolations(app: App, disabledRules: string[] = []): GuardVi
     }
   }
   return violations;
+}
+
+/**
+ * cdk-nag as a security team runs it on `cdk.out`: the synthesized template of `stack`,
+ * re-imported with `CfnInclude` into a fresh stack, checked with the AwsSolutions pack.
+ * The template has literal partitions and regions where the in-app Aspect saw tokens, and
+ * every resource as its typed L1 (aws-cdk-lib's own custom-resource providers included),
+ * so only suppressions written into the template, matching both forms, hold.
+ */
+export function auditedNagFindings(stack: Stack): NagFinding[] {
+  const template = Template.fromStack(stack).toJSON();
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'nag-audit-')), 'template.json');
+  fs.writeFileSync(file, JSON.stringify(template));
+  const audit = new Stack(new App(), 'Audit', { synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }) });
+  new CfnInclude(audit, 'Template', { templateFile: file });
+  Aspects.of(audit).add(new AwsSolutionsChecks({ verbose: true, reports: false }));
+  const annotations = Annotations.fromStack(audit);
+  return [
+    ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+  ].map((m) => ({ path: m.id, rule: String(m.entry.data).split(/[:[]/)[0] }));
 }

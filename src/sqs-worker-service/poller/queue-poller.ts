@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,13 +10,18 @@ import { Construct, IConstruct } from 'constructs';
 import type { PollerTarget } from './decision';
 import { POLLER_METRICS } from './decision';
 import { QueuePollerFunction } from './queue-poller-function';
-import { addNagSuppressions } from '../../private/nag-suppressions';
+import { addNagSuppressions, nagArnPattern } from '../../private/nag-suppressions';
 
 /** CloudWatch namespace of the metrics the poller publishes. */
 export const POLLER_NAMESPACE = 'CdkFargateSystem/SqsWorkerService';
 /** Tag that marks the queues and services a stack's poller may read and scale. */
 export const POLLER_TAG_KEY = 'cdk-fargate-system:queue-poller';
 const SINGLETON_ID = 'CdkFargateSystemQueuePoller';
+/** UpdateService condition keys for what a service runs and where: the poller may set none of them. */
+const UPDATE_SERVICE_CHANGES_DENIED = [
+  'ecs:task-definition', 'ecs:capacity-provider', 'ecs:enable-execute-command', 'ecs:enable-service-connect',
+  'ecs:subnet', 'ecs:task-cpu', 'ecs:task-memory', 'ecs:auto-assign-public-ip',
+];
 
 /** One worker as the poller sees it (tokens allowed: the values reach the schedule input). */
 export interface PolledWorker {
@@ -35,9 +40,9 @@ export interface PolledWorker {
  * The queue poller of one stack: a single Lambda function (arm64, pinned Node.js runtime,
  * its own log group) that every SqsWorkerService in the stack shares, invoked once a
  * minute per worker by an EventBridge Scheduler schedule whose input carries that
- * worker's settings. The function's role does not grow with the number of workers it
- * created queues for: it reads and scales only queues and services tagged for this poller
- * (a queue a worker was given is granted by ARN, one statement each).
+ * worker's settings. The function's role reads the queues tagged for this poller (a queue a
+ * worker was given is granted by ARN, one statement each), and reads and scales exactly its
+ * workers' services, listed by ARN in two statements.
  */
 export class QueuePoller extends Construct {
   /** The poller of `scope`'s stack, created on first use. */
@@ -53,6 +58,8 @@ export class QueuePoller extends Construct {
   public readonly schedulerRole: iam.Role;
   /** Value of the `cdk-fargate-system:queue-poller` tag on everything this poller may touch. */
   public readonly tagValue: string;
+  private describeServices?: iam.PolicyStatement;
+  private updateServices?: iam.PolicyStatement;
 
   private constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -66,7 +73,7 @@ export class QueuePoller extends Construct {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'SqsWorkerService queue poller: reads tagged queues and services, scales tagged services, publishes its metrics',
+      description: 'SqsWorkerService queue poller: reads tagged queues, reads and scales its workers services, publishes its metrics',
     });
     // No managed policy: logs only to its own group.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -80,22 +87,30 @@ export class QueuePoller extends Construct {
       resources: [stack.formatArn({ service: 'sqs', resource: '*' })],
       conditions: tagged,
     }));
+    // The ECS services are granted by ARN, one statement per worker (addWorker), not by tag:
+    // Application Auto Scaling checks ecs:DescribeServices and ecs:UpdateService of the caller
+    // before it accepts RegisterScalableTarget, and its checks need not carry the service's tags.
+    //
+    // Application Auto Scaling validates the caller's permissions on the target service and on
+    // CloudWatch (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_permission_validation.html);
+    // for ECS: ecs:DescribeServices, ecs:UpdateService, cloudwatch:DescribeAlarms,
+    // cloudwatch:PutMetricAlarm, cloudwatch:DeleteAlarms
+    // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/auto-scaling-IAM.html). Which
+    // alarm its CloudWatch checks name is not documented: alarms of this account and region.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-      resources: [stack.formatArn({ service: 'ecs', resource: 'service', resourceName: '*' })],
-      conditions: tagged,
+      actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms'],
+      resources: [stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME })],
     }));
-    // RegisterScalableTarget needs ecs:DescribeServices and ecs:UpdateService on the service
-    // too (https://docs.aws.amazon.com/autoscaling/application/userguide/security_iam_id-based-policy-examples.html),
-    // which the tag-scoped statement above grants only for this poller's services.
     // DescribeScalableTargets has no resource type and no condition keys: a condition would deny it.
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['application-autoscaling:DescribeScalableTargets'],
       resources: ['*'],
     }));
+    // Scalable targets have random ids (scalable-target/<id>): this account and region, ECS
+    // service desired counts only (https://docs.aws.amazon.com/service-authorization/latest/reference/list_applicationautoscaling.html).
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['application-autoscaling:RegisterScalableTarget'],
-      resources: ['*'],
+      resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
       conditions: {
         StringEquals: {
           'application-autoscaling:service-namespace': 'ecs',
@@ -143,12 +158,14 @@ export class QueuePoller extends Construct {
 
     addNagSuppressions(this.role.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
-      reason: 'Queues and services are matched by this poller\'s tag (aws:ResourceTag condition), so the policy does not grow per worker; ' +
-        'Application Auto Scaling targets have random ARNs and are limited to the ECS namespace; GetMetricData has no resource-level permissions; ' +
-        'PutMetricData is limited by the cloudwatch:namespace condition.',
+      reason: 'Queues are matched by this poller\'s tag (aws:ResourceTag condition), so the policy does not grow per worker; ' +
+        'Application Auto Scaling targets have random ARNs and are limited to ECS service desired counts; the CloudWatch alarm actions are ' +
+        'the ones Application Auto Scaling validates before RegisterScalableTarget, on alarms it does not name; GetMetricData and ' +
+        'DescribeScalableTargets have no resource-level permissions; PutMetricData is limited by the cloudwatch:namespace condition.',
       appliesTo: [
-        { regex: '/^Resource::arn:<AWS::Partition>:sqs:.+:\\*$/g' },
-        { regex: '/^Resource::arn:<AWS::Partition>:ecs:.+:service\\/\\*$/g' },
+        nagArnPattern('sqs', '\\*'),
+        nagArnPattern('cloudwatch', 'alarm:\\*'),
+        nagArnPattern('application-autoscaling', 'scalable-target\\/\\*'),
         'Resource::*',
       ],
     }]);
@@ -161,11 +178,37 @@ export class QueuePoller extends Construct {
   }
 
   /**
+   * ecs:DescribeServices and ecs:UpdateService on exactly this service (the policy grows by
+   * one ARN per worker, about 100 bytes, against IAM's 10,240-byte inline policy limit). UpdateService may not
+   * change what the service runs: each condition key below is set only when a request changes
+   * that setting (Service Authorization Reference, Amazon ECS: UpdateService's condition keys),
+   * and `Null: true` allows only requests without it. The poller changes the desired count.
+   */
+  private grantScaling(service: ecs.FargateService): void {
+    if (!this.describeServices) {
+      // Two statements for every worker of the stack: each worker adds its service's ARN.
+      this.describeServices = new iam.PolicyStatement({ actions: ['ecs:DescribeServices'] });
+      this.updateServices = new iam.PolicyStatement({
+        actions: ['ecs:UpdateService'],
+        conditions: { Null: Object.fromEntries(UPDATE_SERVICE_CHANGES_DENIED.map((key) => [key, 'true'])) },
+      });
+      this.describeServices.addResources(service.serviceArn);
+      this.updateServices.addResources(service.serviceArn);
+      this.role.addToPrincipalPolicy(this.describeServices);
+      this.role.addToPrincipalPolicy(this.updateServices);
+      return;
+    }
+    this.describeServices.addResources(service.serviceArn);
+    this.updateServices!.addResources(service.serviceArn);
+  }
+
+  /**
    * Poll `worker` once a minute: a schedule in the worker's own scope (so it goes with
    * the worker), its queue and service tagged for this poller.
    */
   public addWorker(scope: Construct, worker: PolledWorker): scheduler.CfnSchedule {
     Tags.of(worker.service).add(POLLER_TAG_KEY, this.tagValue);
+    this.grantScaling(worker.service);
     if (worker.queueCreatedByWorker) {
       Tags.of(worker.queue).add(POLLER_TAG_KEY, this.tagValue);
     } else {
