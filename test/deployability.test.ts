@@ -14,8 +14,8 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import {
   AtlasAuth, AtlasConnection, EdgeFrontend, EdgeFrontendProps, GrpcFargateService, SqsWorkerService, SystemDashboard,
 } from '../src';
-import { ec2Description } from '../src/private/aws-strings';
 import { TEST_IMAGE } from './helpers/fixtures';
+import { ec2Description } from '../src/private/aws-strings';
 
 /** EC2's rule for security group and rule descriptions (API_CreateSecurityGroup, cfn-lint E3031). */
 const EC2_DESCRIPTION = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
@@ -128,7 +128,7 @@ describe('the second deploy: nothing AWS refuses to update in place is updated i
 
   test('adding stack tags changes nothing on the VPC origin (a tag update is refused too)', () => {
     const before = edge({});
-    const after = edge({}, { team: 'shop', 'cost-center': '42' });
+    const after = edge({}, { 'team': 'shop', 'cost-center': '42' });
     expect(updatedInPlace(before, after, 'AWS::CloudFront::VpcOrigin')).toEqual([]);
     expect(Object.keys(resources(after, 'AWS::CloudFront::VpcOrigin'))).toEqual(Object.keys(resources(before, 'AWS::CloudFront::VpcOrigin')));
   });
