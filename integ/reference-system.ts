@@ -17,7 +17,7 @@
  * unless asked for (the queue poller's and AWS/ECS metrics feed the dashboard).
  */
 import * as path from 'path';
-import { App, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { Annotations, App, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
@@ -199,6 +199,9 @@ export class ReferenceSystemStack extends Stack {
       environment: { ORDERS_GRPC_ADDRESS: this.orders.endpoint, JOBS_QUEUE_URL: this.worker.queue.queueUrl },
       alarmActions,
     });
+    // The zones are the deployer's choice: AVAILABILITY_ZONES (README) keeps them off use1-az3.
+    Annotations.of(this.web).acknowledgeWarning('cdk-fargate-system:vpc-origin-excluded-zones',
+      'The README tells the deployer to pick zones with AVAILABILITY_ZONES that avoid use1-az3.');
     this.orders.allowFrom(this.web.service);
     this.worker.queue.grantSendMessages(this.web.taskRole);
 

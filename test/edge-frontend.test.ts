@@ -141,7 +141,9 @@ describe('EdgeFrontend with a VPC origin (default)', () => {
     const env = testEnvironment();
     new EdgeFrontend(env.stack, 'One', { cluster: env.cluster, image: TEST_IMAGE });
     new EdgeFrontend(env.stack, 'Two', { cluster: env.cluster, image: TEST_IMAGE });
-    Template.fromStack(env.stack).resourceCountIs('Custom::AWS', 1);
+    const lookups = Object.values(Template.fromStack(env.stack).findResources('Custom::AWS'))
+      .filter((r: any) => JSON.stringify(r.Properties.Create).includes('describeManagedPrefixLists'));
+    expect(lookups).toHaveLength(1);
   });
 
   test('refuses a VPC without an internet gateway', () => {
@@ -163,6 +165,25 @@ describe('EdgeFrontend with a VPC origin (default)', () => {
     const cluster = new ecs.Cluster(env.stack, 'ImportedCluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
     new EdgeFrontend(env.stack, 'Web', { cluster, image: TEST_IMAGE });
     Annotations.fromStack(env.stack).hasWarning('/TestStack/Web', Match.stringLikeRegexp('is imported, so its internet gateway cannot be checked.*use1-az3'));
+  });
+
+  test('warns, for a VPC the stack creates, about the AZ IDs VPC origins exclude in its region, and how to check the mapping', () => {
+    const { stack } = frontend({}, usEast1());
+    Annotations.fromStack(stack).hasWarning('/UsEast1/Web',
+      Match.stringLikeRegexp('VPC origins do not support the AZ ID\\(s\\) use1-az3.*describe-availability-zones.*availabilityZones'));
+    // eu-west-1 has no excluded zone: no warning.
+    const { stack: west } = frontend();
+    expect(Annotations.fromStack(west).findWarning('*', Match.stringLikeRegexp('do not support the AZ ID'))).toEqual([]);
+  });
+
+  test('an access-log bucket in an opt-in region gets a warning: CloudFront delivers no logs there', () => {
+    const app = new App();
+    const stack = new Stack(app, 'CapeTown', { env: { account: '123456789012', region: 'af-south-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const cluster = new ecs.Cluster(stack, 'Cluster', { vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const accessLogBucket = new s3.Bucket(stack, 'Logs', { objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED });
+    new EdgeFrontend(stack, 'Web', { cluster, image: TEST_IMAGE, accessLogBucket });
+    Annotations.fromStack(stack).hasWarning('/CapeTown/Web', Match.stringLikeRegexp('accessLogBucket CapeTown/Logs is in af-south-1, where CloudFront delivers no standard logs'));
   });
 });
 
@@ -235,11 +256,52 @@ describe('EdgeFrontend behaviours for Next.js', () => {
     });
   });
 
-  test('/_next/static/* uses the managed CachingOptimized policy, GET and HEAD only', () => {
+  test('/_next/static/* uses the managed CachingOptimized policy, GET and HEAD only, and forwards the viewer\'s Host', () => {
     const { template } = frontend();
     const behaviour = distributionConfig(template).CacheBehaviors.find((b: any) => b.PathPattern === '/_next/static/*');
     expect(behaviour).toEqual(expect.objectContaining({ CachePolicyId: CACHING_OPTIMIZED, AllowedMethods: ['GET', 'HEAD'], Compress: true }));
-    expect(behaviour.OriginRequestPolicyId).toBeUndefined();
+    // Over HTTPS CloudFront matches the origin certificate against Host or the origin's DNS name:
+    // without Host (CachingOptimized forwards none) every asset would be a 502.
+    expect(behaviour.OriginRequestPolicyId).toBe(ALL_VIEWER);
+  });
+
+  test('with originCertificate every behaviour sends the viewer\'s Host to the HTTPS origin (its certificate covers the domain, not the load balancer)', () => {
+    const env = testEnvironment();
+    const { template } = frontend({
+      domainNames: ['shop.example.com'],
+      certificate: acm.Certificate.fromCertificateArn(env.stack, 'Viewer', 'arn:aws:acm:us-east-1:123456789012:certificate/viewer'),
+      originCertificate: acm.Certificate.fromCertificateArn(env.stack, 'Origin', 'arn:aws:acm:eu-west-1:123456789012:certificate/origin'),
+    }, env);
+    const config = distributionConfig(template);
+    for (const behaviour of [config.DefaultCacheBehavior, ...config.CacheBehaviors]) {
+      expect({ path: behaviour.PathPattern ?? 'default', policy: behaviour.OriginRequestPolicyId }).toEqual({ path: behaviour.PathPattern ?? 'default', policy: ALL_VIEWER });
+    }
+  });
+
+  test('invalidates the whole cache once each new task definition is rolled out (Next.js pages are cached for a year)', () => {
+    const { template, edge, stack } = frontend();
+    const invalidations = Object.entries(template.findResources('Custom::AWS'))
+      .filter(([, r]: [string, any]) => JSON.stringify(r.Properties.Create).includes('createInvalidation'));
+    expect(invalidations).toHaveLength(1);
+    const [id, resource] = invalidations[0] as [string, any];
+    const call = JSON.stringify(resource.Properties.Create);
+    // Keyed by the task definition ARN: a new revision, a new invalidation.
+    const taskDefinitionId = stack.getLogicalId(edge.taskDefinition.node.defaultChild as ecs.CfnTaskDefinition);
+    expect(call).toContain(`{"Ref":"${taskDefinitionId}"}`);
+    expect(call).toContain('\\"Items\\":[\\"/*\\"]');
+    // After the service's update, which ends when its deployment has finished.
+    expect(resource.DependsOn).toContain(stack.getLogicalId(edge.service.node.defaultChild as ecs.CfnService));
+    // Allowed on this distribution only.
+    const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p: any) => JSON.stringify(p.Properties.PolicyDocument).includes('cloudfront:CreateInvalidation')) as any;
+    expect(policy.Properties.PolicyDocument.Statement[0].Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution/', { Ref: stack.getLogicalId(edge.distribution.node.defaultChild as cloudfront.CfnDistribution) }]],
+    });
+    expect(id).toBeDefined();
+  });
+
+  test('invalidateCacheOnDeploy: false leaves the cache alone', () => {
+    const { template } = frontend({ invalidateCacheOnDeploy: false });
+    expect(JSON.stringify(template.findResources('Custom::AWS'))).not.toContain('createInvalidation');
   });
 
   test('/_next/image* is keyed on every query string and Accept, and forwards all viewer headers', () => {
@@ -569,6 +631,11 @@ describe('EdgeFrontend validation', () => {
       /headerName \(X-a+\) must be 1 to 40 letters/],
     ['a header name with a space', () => ({ originAccess: EdgeOriginAccess.publicLoadBalancer({ headerName: 'X Verify' }) }),
       /headerName \(X Verify\) must be 1 to 40 letters/],
+    // The load balancer drops header names outside [-A-Za-z0-9]+ (drop_invalid_header_fields is on): every request would get the 403.
+    ['a header name with an underscore', () => ({ originAccess: EdgeOriginAccess.publicLoadBalancer({ headerName: 'X_Origin_Verify' }) }),
+      /headerName \(X_Origin_Verify\) must be 1 to 40 letters, digits or hyphens \(the load balancer drops other header names/],
+    ['a header name with a dot', () => ({ originAccess: EdgeOriginAccess.publicLoadBalancer({ headerName: 'X.Verify' }) }),
+      /headerName \(X\.Verify\) must be 1 to 40 letters, digits or hyphens/],
     ['an origin read timeout over 180 s', () => ({ originReadTimeout: Duration.seconds(181) }),
       /originReadTimeout \(3 minutes 1 second\) must be from 1 second to 3 minutes/],
     ['a regional web ACL', () => ({ webAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/abcd' }),

@@ -110,11 +110,25 @@ export interface EdgeFrontendProps extends FargateServiceOptions {
    * Bucket for CloudFront's standard access logs (prefix `cloudfront/`) and the load
    * balancer's access logs (prefix `alb/`). CloudFront's standard logs need ACLs enabled on
    * the bucket (`objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED`); the load
-   * balancer's need SSE-S3 encryption.
+   * balancer's need SSE-S3 encryption. The load balancer logs only to a bucket of its own
+   * region, and CloudFront delivers no standard logs to buckets in opt-in regions (such as
+   * af-south-1 or eu-south-1): there one bucket cannot serve both, and synthesis warns.
    *
    * @default - no access logs
    */
   readonly accessLogBucket?: s3.IBucket;
+
+  /**
+   * Invalidate the whole distribution cache (`/*`, one invalidation path) once each new task
+   * definition is rolled out. Next.js marks prerendered pages `s-maxage=31536000`, so without
+   * it CloudFront serves the previous release's HTML, which names chunks the new tasks no
+   * longer have. A custom resource (aws-cdk-lib's AwsCustomResource) makes the call after
+   * the service's update completes. Set Next.js `deploymentId` too, for the minutes in which
+   * old and new tasks answer side by side.
+   *
+   * @default true
+   */
+  readonly invalidateCacheOnDeploy?: boolean;
 
   /**
    * Response headers policy of every behaviour.

@@ -12,6 +12,7 @@ import { EDGE_DEFAULTS } from './edge-defaults';
 import { EdgeFrontendProps } from './edge-frontend-props';
 import { EdgeLoadBalancer } from './edge-load-balancer';
 import { EdgeOriginAccess, EdgeOriginAccessKind } from './edge-origin-access';
+import { invalidateOnDeploy } from './invalidate-on-deploy';
 import { validateEdgeProps } from './edge-validation';
 import { createEdgeVpcOrigin } from './edge-vpc-origin';
 import { nextBehaviours } from './next-behaviours';
@@ -151,6 +152,9 @@ export class EdgeFrontend extends FargateServiceBase {
     });
     this.url = `https://${props.domainNames?.[0] ?? this.distribution.distributionDomainName}`;
     this.suppressDistributionFindings(props);
+    if (props.invalidateCacheOnDeploy ?? true) {
+      invalidateOnDeploy(this, this.distribution, this.service, this.taskDefinition);
+    }
 
     // ---- scaling ----
     const throughput = addThroughputScaling({

@@ -17,11 +17,32 @@ const CLOUDFRONT_DENIED_HEADERS = [
   'request-range', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'x-real-ip',
 ];
 const CLOUDFRONT_DENIED_HEADER_PREFIXES = ['x-amz-', 'x-edge-'];
-/** RFC 9110 token characters; the load balancer matches header names of at most 40 of them. */
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$/;
+/**
+ * Letters, digits and hyphens, at most 40: the load balancer matches header names of at most
+ * 40 characters, and with `routing.http.drop_invalid_header_fields.enabled` (on here) it
+ * drops header names outside `^[-A-Za-z0-9]+$`, so a header with `_` or `.` never arrives
+ * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/application-load-balancers.html#load-balancer-attributes).
+ */
+const HEADER_NAME = /^[-A-Za-z0-9]{1,40}$/;
 
 /** Regions without CloudFront VPC origins (commercial regions only, per AWS's VPC-origin guide). */
 const NON_COMMERCIAL_REGION = /^(cn-|us-gov-|us-iso)/;
+/**
+ * AZ IDs CloudFront VPC origins do not support, by region
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-vpc-origins.html).
+ * Zone names map to IDs per account, so a VPC the stack creates cannot be checked at synth.
+ */
+const VPC_ORIGIN_EXCLUDED_ZONES: Record<string, string> = {
+  'us-east-1': 'use1-az3', 'us-west-1': 'usw1-az2', 'ap-northeast-1': 'apne1-az3', 'ca-central-1': 'cac1-az3',
+};
+/**
+ * Regions whose S3 buckets receive no CloudFront standard logs
+ * (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html#access-logs-choosing-s3-bucket).
+ */
+const NO_CLOUDFRONT_LOG_BUCKET_REGIONS = [
+  'af-south-1', 'ap-east-1', 'ap-south-2', 'ap-southeast-3', 'ap-southeast-4', 'ca-west-1', 'eu-central-2', 'eu-south-1',
+  'eu-south-2', 'il-central-1', 'me-central-1', 'me-south-1',
+];
 
 /** Checks of the EdgeFrontend's own props (the base checks the shared ones). */
 export function validateEdgeProps(v: PropsValidator, scope: Construct, props: EdgeFrontendProps): void {
@@ -39,6 +60,7 @@ export function validateEdgeProps(v: PropsValidator, scope: Construct, props: Ed
   checkDomains(v, props);
   checkOriginCertificateRegion(v, scope, props);
   checkWebAcl(v, props.webAclArn);
+  checkAccessLogBucketRegion(scope, props);
 
   const access = props.originAccess;
   if (access?.kind === EdgeOriginAccessKind.PUBLIC_LOAD_BALANCER) {
@@ -91,8 +113,8 @@ function checkHeaderName(v: PropsValidator, name: string | undefined): void {
   if (name === undefined || Token.isUnresolved(name)) return;
   const lower = name.toLowerCase();
   v.check(HEADER_NAME.test(name),
-    `originAccess headerName (${name}) must be 1 to 40 letters, digits or !#$%&'*+-.^_\`|~ (the load balancer matches header names of ` +
-    `at most 40 characters): e.g. '${EDGE_DEFAULTS.originVerifyHeaderName}'`);
+    `originAccess headerName (${name}) must be 1 to 40 letters, digits or hyphens (the load balancer drops other header names, ` +
+    `and matches at most 40 characters): e.g. '${EDGE_DEFAULTS.originVerifyHeaderName}'`);
   v.check(!CLOUDFRONT_DENIED_HEADERS.includes(lower) && !CLOUDFRONT_DENIED_HEADER_PREFIXES.some((p) => lower.startsWith(p)),
     `originAccess headerName (${name}) is a header CloudFront cannot add to origin requests: choose another name, e.g. '${EDGE_DEFAULTS.originVerifyHeaderName}'`);
 }
@@ -113,10 +135,38 @@ function checkVpcOriginPrerequisites(v: PropsValidator, scope: Construct, vpc: e
     v.check(vpc.internetGatewayId !== undefined,
       `VPC ${vpc.node.path} has no internet gateway, which CloudFront VPC origins require (it is not used for traffic): ` +
       'give the VPC a public subnet (ec2.SubnetType.PUBLIC creates the gateway), or use EdgeOriginAccess.publicLoadBalancer()');
+    const excluded = Token.isUnresolved(region) ? Object.values(VPC_ORIGIN_EXCLUDED_ZONES).join(', ') : VPC_ORIGIN_EXCLUDED_ZONES[region];
+    if (excluded) {
+      Annotations.of(scope).addWarningV2('cdk-fargate-system:vpc-origin-excluded-zones',
+        `VPC origins do not support the AZ ID(s) ${excluded}, and zone names map to AZ IDs differently in each account, so the zones of ` +
+        `VPC ${vpc.node.path}${zoneList(vpc)} cannot be checked here: find your mapping with ` +
+        '`aws ec2 describe-availability-zones --query "AvailabilityZones[].[ZoneName,ZoneId]"` and pass the VPC `availabilityZones` ' +
+        'that avoid them (or acknowledge this warning once you have)');
+    }
   } else {
     Annotations.of(scope).addWarningV2('cdk-fargate-system:vpc-origin-imported-vpc',
       `VPC ${vpc.node.path} is imported, so its internet gateway cannot be checked: CloudFront VPC origins need one attached ` +
       '(the deployment of the VPC origin fails without it), and the load balancer\'s subnets must avoid the AZ IDs VPC origins do not support ' +
       '(use1-az3, usw1-az2, apne1-az3, cac1-az3)');
   }
+}
+
+/**
+ * One bucket serves CloudFront's and the load balancer's logs: the load balancer logs only to
+ * its own region, and CloudFront delivers standard logs to no bucket in an opt-in region.
+ */
+function checkAccessLogBucketRegion(scope: Construct, props: EdgeFrontendProps): void {
+  const bucket = props.accessLogBucket;
+  if (!bucket) return;
+  const region = bucket.env.region;
+  if (Token.isUnresolved(region) || !NO_CLOUDFRONT_LOG_BUCKET_REGIONS.includes(region)) return;
+  Annotations.of(scope).addWarningV2('cdk-fargate-system:access-log-bucket-opt-in-region',
+    `accessLogBucket ${bucket.node.path} is in ${region}, where CloudFront delivers no standard logs (an opt-in region), while the ` +
+    'load balancer logs only to a bucket of its own region: CloudFront\'s logs will not arrive. Log CloudFront elsewhere ' +
+    '(a bucket in us-east-1, on the distribution) and pass only a bucket for the load balancer, or accept load-balancer logs only');
+}
+
+/** ` (us-east-1a, us-east-1b)`, or nothing when the zones are known only at deploy time. */
+function zoneList(vpc: ec2.IVpc): string {
+  return vpc.availabilityZones.some((az) => Token.isUnresolved(az)) ? '' : ` (${vpc.availabilityZones.join(', ')})`;
 }

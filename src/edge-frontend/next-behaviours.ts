@@ -82,6 +82,12 @@ export function nextBehaviours(scope: Construct, props: NextBehavioursProps): Ne
         ...common,
         allowedMethods: cloudfront.AllowedMethods.ALLOW_GET_HEAD,
         cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+        // The viewer's Host reaches the origin (an origin request policy leaves the cache key
+        // alone): over HTTPS (originCertificate) CloudFront checks the origin's certificate
+        // against the Host header or the origin domain name, and the certificate never
+        // covers the load balancer's DNS name, so without Host every asset would be a 502
+        // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-502-bad-gateway.html).
+        originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER,
       },
       '/_next/image*': {
         ...common,
