@@ -54,7 +54,22 @@ describe('SystemDashboard', () => {
       Targets: [Match.objectLike({ Arn: Match.anyValue() })],
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14 });
-    expect(body(template)).toContain('stats count(*) by `detail.group`, `detail.lastStatus`, bin(5m)');
+    // Distinct tasks: ECS may deliver an event twice, and health changes emit more RUNNING events.
+    expect(body(template)).toContain('stats count_distinct(`detail.taskArn`) by `detail.group`, `detail.lastStatus`, bin(5m)');
+    expect(body(template)).not.toContain('count(*)');
+  });
+
+  test('leaves out the Container Insights graphs that would stay empty when the cluster turns it off', () => {
+    const env = testEnvironment();
+    const cluster = new ecs.Cluster(env.stack, 'NoInsights', { vpc: env.vpc, enableFargateCapacityProviders: true, containerInsightsV2: ecs.ContainerInsights.DISABLED });
+    const { template } = system({ ...env, cluster });
+    const text = body(template);
+    expect(text).not.toContain('"DesiredTaskCount"');
+    expect(text).not.toContain('"ECS/ContainerInsights"');
+    expect(text).not.toContain('tasks (Container Insights)');
+    // What needs no Container Insights stays: healthy targets and the poller's running count.
+    expect(text).toContain('"HealthyHostCount"');
+    expect(text).toContain('"CdkFargateSystem/SqsWorkerService","RunningTaskCount"');
   });
 
   test('warns when a service runs in another cluster than taskEventsCluster (its task events would not show)', () => {

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ec2Description } from './aws-strings';
+import { containerInsightsOf, ContainerInsightsState } from './container-insights';
 import { addNagSuppressions } from './nag-suppressions';
 import { validateServiceOptions, warnAboutPlaintextSecrets } from './service-options-validation';
 import { guardStackResourceLimit } from './stack-limits';
@@ -295,11 +296,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
         'enabled for the task-count metrics and dashboards');
       return;
     }
-    const settings = (cluster.node.defaultChild as ecs.CfnCluster | undefined)?.clusterSettings;
-    const insights = Array.isArray(settings)
-      ? (settings.find((x: any) => x?.name === 'containerInsights') as ecs.CfnCluster.ClusterSettingsProperty | undefined)?.value
-      : undefined;
-    if (insights !== 'enabled' && insights !== 'enhanced') {
+    if (containerInsightsOf(cluster) !== ContainerInsightsState.ON) {
       // Information, not a warning: no alarm of this library reads Container Insights (workers
       // count their tasks through the queue poller), and it costs custom metrics per service.
       Annotations.of(this).addInfo(

@@ -7,7 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { EdgeFrontend } from '../edge-frontend/edge-frontend';
 import { GrpcFargateService } from '../grpc-fargate-service/grpc-fargate-service';
+import { containerInsightsOf, ContainerInsightsState } from '../private/container-insights';
 import { SqsWorkerService } from '../sqs-worker-service/sqs-worker-service';
+
+/** What the dashboard reads of any of the three services. */
+type FargateServiceLike = EdgeFrontend | GrpcFargateService | SqsWorkerService;
 
 /** Properties of a SystemDashboard. */
 export interface SystemDashboardProps {
@@ -116,19 +120,21 @@ export class SystemDashboard extends Construct {
 
     const services = [...frontends, ...grpcServices, ...workers];
     // Task counts from what each service publishes without Container Insights (healthy targets,
-    // the poller's running count), beside Container Insights' desired count.
+    // the poller's running count), beside Container Insights' counts where the cluster may have
+    // them: a cluster that turns Container Insights off gets no graph that would stay empty.
+    const insights = (s: FargateServiceLike) => containerInsightsOf(s.service.cluster) !== ContainerInsightsState.OFF;
     this.dashboard.addWidgets(
       ...frontends.map((web) => graph(`${web.node.id}: tasks`, [
         web.targetGroup.metrics.healthyHostCount({ label: 'healthy behind the load balancer', statistic: cloudwatch.Stats.MINIMUM }),
-        web.metricDesiredTaskCount({ label: 'desired (Container Insights)' }),
+        ...(insights(web) ? [web.metricDesiredTaskCount({ label: 'desired (Container Insights)' })] : []),
       ])),
-      ...grpcServices.map((grpc) => graph(`${grpc.node.id}: tasks (Container Insights)`, [
+      ...grpcServices.filter(insights).map((grpc) => graph(`${grpc.node.id}: tasks (Container Insights)`, [
         grpc.metricRunningTaskCount({ label: 'running' }),
         grpc.metricDesiredTaskCount({ label: 'desired' }),
       ])),
       ...workers.map((worker) => graph(`${worker.node.id}: tasks`, [
         worker.metricRunningTaskCount({ label: 'running (queue poller)' }),
-        worker.metricDesiredTaskCount({ label: 'desired (Container Insights)' }),
+        ...(insights(worker) ? [worker.metricDesiredTaskCount({ label: 'desired (Container Insights)' })] : []),
       ])),
     );
 
@@ -144,9 +150,12 @@ export class SystemDashboard extends Construct {
         title: 'Task starts and stops per service (scaling activity and rollouts)',
         logGroupNames: [this.taskEventsLogGroup.logGroupName],
         view: cloudwatch.LogQueryVisualizationType.BAR,
+        // Distinct tasks, not events: ECS may deliver an event more than once, and a task emits
+        // further RUNNING events as its health changes
+        // (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html).
         queryLines: [
           'filter `detail.lastStatus` in ["RUNNING", "STOPPED"] and `detail.desiredStatus` = `detail.lastStatus`',
-          'stats count(*) by `detail.group`, `detail.lastStatus`, bin(5m)',
+          'stats count_distinct(`detail.taskArn`) by `detail.group`, `detail.lastStatus`, bin(5m)',
         ],
         width: WIDTH,
         height: 6,
