@@ -5,6 +5,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import { NagSuppressions } from 'cdk-nag';
@@ -284,6 +285,30 @@ describe('AtlasConnection with AtlasAuth.secret()', () => {
     expect(() => AtlasAuth.secret(new secretsmanager.Secret(env.stack, 'Own'))).not.toThrow();
   });
 
+  test('a secret under a customer-managed key: the execution role may decrypt with it, through Secrets Manager only', () => {
+    const env = testEnvironment();
+    const encryptionKey = kms.Key.fromKeyArn(env.stack, 'Key', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    const connection = atlas(env, { auth: AtlasAuth.secret(secretIn(env.stack), { encryptionKey }) });
+    const service = worker(env);
+    connection.grantConnect(service);
+    const template = Template.fromStack(env.stack);
+    const executionRole = env.stack.getLogicalId(service.taskDefinition.executionRole!.node.defaultChild as iam.CfnRole);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: executionRole }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Action: 'kms:Decrypt',
+          Resource: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com' } },
+        })]),
+      },
+    });
+    // Without the option, no KMS grant (the AWS managed key needs none).
+    const plain = testEnvironment();
+    atlas(plain).grantConnect(worker(plain));
+    expect(JSON.stringify(Template.fromStack(plain.stack).findResources('AWS::IAM::Policy'))).not.toContain('kms:Decrypt');
+  });
+
   test('has no connection string or role ARNs to show (the user is in the secret)', () => {
     const connection = atlas(testEnvironment());
     expect(() => connection.connectionString).toThrow(/uses AtlasAuth.secret\(\): its connection string is the secret's value/);
@@ -378,6 +403,17 @@ describe('AtlasConnection with AtlasAuth.awsIam()', () => {
     expect(warnings.map((w) => String(w.entry.data))).toEqual([
       expect.stringMatching(/^task role TestStack\/Unnamed\/TaskDefinition\/TaskRole has no fixed roleName: its ARN is the name of its Atlas database user/),
     ]);
+  });
+
+  test('warns about a task role with an IAM path: Atlas sees the session as role/<name>, without the path', () => {
+    const env = testEnvironment();
+    const role = new iam.Role(env.stack, 'PathRole', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'), roleName: 'orders', path: '/apps/' });
+    const taskDefinition = new ecs.FargateTaskDefinition(env.stack, 'Task', { taskRole: role });
+    taskDefinition.addContainer('app', { image: TEST_IMAGE });
+    const service = new ecs.FargateService(env.stack, 'Service', { cluster: env.cluster, taskDefinition });
+    atlas(env, { auth: AtlasAuth.awsIam() }).grantConnectToService(service);
+    Annotations.fromStack(env.stack).hasWarning('/TestStack/Atlas',
+      Match.stringLikeRegexp('task role TestStack/PathRole has the IAM path /apps/: .*register the database user as arn:aws:iam::<account>:role/<name>'));
   });
 
   test('a service\'s taskRoleName fixes the role name, and the warning goes', () => {

@@ -1,3 +1,4 @@
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 
 /** How the services of an AtlasConnection authenticate to the cluster. */
@@ -17,6 +18,17 @@ export interface SecretAuthOptions {
    * @default - the whole secret string is the connection string
    */
   readonly field?: string;
+
+  /**
+   * The customer-managed KMS key the secret is encrypted with. The execution role, which
+   * reads the secret when a task starts, is then allowed `kms:Decrypt` with this key through
+   * Secrets Manager only (`kms:ViaService`). A secret of your stack, or one imported with
+   * `Secret.fromSecretAttributes({ secretCompleteArn, encryptionKey })`, carries its key
+   * already; `Secret.fromSecretCompleteArn` does not, so pass it here.
+   *
+   * @default - the secret's own key, if it carries one (else the AWS managed key `aws/secretsmanager`, which needs no grant)
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** One role an Atlas database user is granted (`MongoDB::Atlas::DatabaseUser` `Roles`). */
@@ -124,7 +136,7 @@ export class AtlasAuth {
         'and ECS cannot fetch a secret without the 6-character suffix of its ARN: import it with ' +
         'secretsmanager.Secret.fromSecretCompleteArn(scope, id, \'arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf\')');
     }
-    return new AtlasAuth(AtlasAuthKind.SECRET, secret, options.field, undefined);
+    return new AtlasAuth(AtlasAuthKind.SECRET, secret, options.field, undefined, options.encryptionKey);
   }
 
   /**
@@ -133,7 +145,7 @@ export class AtlasAuth {
    * @param options opt-in creation of the Atlas database users
    */
   public static awsIam(options: AwsIamAuthOptions = {}): AtlasAuth {
-    return new AtlasAuth(AtlasAuthKind.AWS_IAM, undefined, undefined, options.databaseUser);
+    return new AtlasAuth(AtlasAuthKind.AWS_IAM, undefined, undefined, options.databaseUser, undefined);
   }
 
   private constructor(
@@ -145,5 +157,7 @@ export class AtlasAuth {
     public readonly secretField: string | undefined,
     /** Database users to emit (`AWS_IAM` only, opt-in). */
     public readonly databaseUser: AtlasDatabaseUserOptions | undefined,
+    /** The customer-managed key of the secret, beyond the one it carries (`SECRET` only). */
+    public readonly secretEncryptionKey: kms.IKey | undefined,
   ) {}
 }

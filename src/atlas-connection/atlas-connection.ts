@@ -96,7 +96,10 @@ export class AtlasConnection extends Construct {
     // Role names can be fixed after grantConnect: look at them once the tree is complete.
     Aspects.of(this).add({
       visit: (node: IConstruct) => {
-        if (node === this) this.warnAboutUnnamedRoles();
+        if (node === this) {
+          this.warnAboutUnnamedRoles();
+          this.warnAboutRolePaths();
+        }
       },
     });
   }
@@ -244,11 +247,24 @@ export class AtlasConnection extends Construct {
    */
   private addSecret(container: ecs.ContainerDefinition): iam.Grant {
     const secret = ecs.Secret.fromSecretsManager(this.auth.connectionStringSecret!, this.auth.secretField);
+    const key = this.auth.secretEncryptionKey;
     let grant: iam.Grant | undefined;
     container.addSecret(MONGODB_URI_VARIABLE, {
       arn: secret.arn,
       hasField: secret.hasField,
-      grantRead: (grantee: iam.IGrantable) => (grant = secret.grantRead(grantee)),
+      grantRead: (grantee: iam.IGrantable) => {
+        grant = secret.grantRead(grantee);
+        // As aws-cdk-lib grants a secret's own key: decrypt through Secrets Manager only. In the
+        // role's policy, which a key's default policy (account root) lets take effect.
+        if (key) {
+          grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+            actions: ['kms:Decrypt'],
+            resources: [key.keyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+          }));
+        }
+        return grant;
+      },
     });
     return grant!;
   }
@@ -300,6 +316,25 @@ export class AtlasConnection extends Construct {
           'fix its name with the service\'s taskRoleName prop (or (taskRole.node.defaultChild as iam.CfnRole).roleName), or emit the users ' +
           'with AtlasAuth.awsIam({ databaseUser })');
       }
+    }
+  }
+
+  /**
+   * MONGODB-AWS signs with the task's assumed-role session, whose ARN
+   * (`arn:aws:sts::<account>:assumed-role/<name>/<session>`) has no IAM path: Atlas maps it
+   * back to `arn:aws:iam::<account>:role/<name>`, so a user registered under a role ARN with a
+   * path never matches.
+   */
+  private warnAboutRolePaths(): void {
+    if (this.auth.kind !== AtlasAuthKind.AWS_IAM) return;
+    for (const role of this.roles) {
+      const cfn = role.node.defaultChild instanceof iam.CfnRole ? role.node.defaultChild : undefined;
+      const path = cfn?.path;
+      if (path === undefined || Token.isUnresolved(path) || path === '/') continue;
+      Annotations.of(this).addWarningV2('cdk-fargate-system:atlas-task-role-path',
+        `task role ${role.node.path} has the IAM path ${path}: the task signs in with its assumed-role session, whose ARN carries no path, ` +
+        'and Atlas maps it to arn:aws:iam::<account>:role/<name>, which never equals a user named after the role\'s ARN with its path; ' +
+        'give the task role no path (the default), or register the database user as arn:aws:iam::<account>:role/<name>');
     }
   }
 
