@@ -245,3 +245,13 @@ describe('account-wide names carry the region: the same stack deploys to two reg
     expect(warnings.join('\n')).toMatch(/dashboardName 'shop' does not contain the region \(us-east-1\).*account-wide/);
   });
 });
+
+describe('input AWS would refuse at deploy time is refused at synth', () => {
+  test.each([
+    ['EdgeFrontend', (env: ReturnType<typeof environment>) => new EdgeFrontend(env.stack, 'Web', { cluster: env.cluster, image: ecs.ContainerImage.fromRegistry('') })],
+    ['GrpcFargateService', (env: ReturnType<typeof environment>) => new GrpcFargateService(env.stack, 'Orders', { cluster: env.cluster, image: ecs.ContainerImage.fromRegistry(' ') })],
+    ['SqsWorkerService', (env: ReturnType<typeof environment>) => new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: ecs.ContainerImage.fromRegistry('') })],
+  ])('%s refuses an empty image name, and says what to pass', (name, make) => {
+    expect(() => make(environment())).toThrow(new RegExp(`${name} 'Shop/\\w+' has invalid props:\\n  - image names no image \\(an empty name\\): pass ecs.ContainerImage.fromRegistry`));
+  });
+});

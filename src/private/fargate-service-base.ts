@@ -138,6 +138,13 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
         maxBufferSize: logDriverMode === ecs.AwsLogDriverMode.NON_BLOCKING ? Size.mebibytes(25) : undefined,
       }),
     });
+    // An image is an object whose name is known only once bound to a container: an empty
+    // name (ContainerImage.fromRegistry('')) would reach ECS, which refuses the task definition.
+    const imageName = this.container.imageName;
+    if (!Token.isUnresolved(imageName) && imageName.trim() === '') {
+      throw new Error(`${spec.constructName} '${this.node.path}' has invalid props:\n  - image names no image (an empty name): ` +
+        'pass ecs.ContainerImage.fromRegistry(\'<registry>/<repository>:<tag>\'), fromEcrRepository(...) or fromAsset(...)');
+    }
 
     if (props.readonlyRootFilesystem) {
       // Fargate has no tmpfs: a task-scoped bind volume keeps /tmp writable.
