@@ -17,11 +17,28 @@ import { constructPath, idleMonthlyCost, pollerTarget, PRICES_DATE, total } from
 import { replacements } from './rollout-model';
 import { patternsReferenceSystem } from '../../benchmark/patterns-equivalent';
 import { ReferenceSystemStack } from '../../integ/reference-system';
-
+import { dropAwsCdkLibOwnDeprecation } from '../aws-cdk-lib-noise';
 
 const OUTDIR = path.join(__dirname, '..', '..', 'cdk.out', 'reference-system');
 
+/**
+ * Readable names for what aws-cdk-lib puts at the top of a stack under generated ids: one
+ * line each in the report instead of a hash.
+ */
+const STACK_LEVEL_NAMES: Array<[RegExp, string]> = [
+  [/^AWS679f53fac002430cb0da5b7982bd2287$/, 'aws-cdk-lib custom-resource provider (prefix-list lookup, cache invalidation)'],
+  [/^Custom::VpcRestrictDefaultSG/, 'aws-cdk-lib provider emptying the VPC default security group'],
+  [/^CdkFargateSystemQueuePoller$/, 'Queue poller (shared by the stack\'s workers)'],
+  [/^CloudFrontOriginFacingPrefixList$/, 'CloudFront prefix-list lookup (shared by the stack\'s frontends)'],
+  [/^(BootstrapVersion|CheckBootstrapVersion)$/, 'CDK bootstrap check'],
+];
+
+function readableConstructName(id: string): string {
+  return STACK_LEVEL_NAMES.find(([pattern]) => pattern.test(id))?.[1] ?? id;
+}
+
 function main(): void {
+  dropAwsCdkLibOwnDeprecation();
   const args = process.argv.slice(2);
   // Path metadata names each resource's construct (the report groups by it), as the CDK CLI does.
   const context: Record<string, string | boolean> = { 'aws:cdk:enable-path-metadata': true };
@@ -55,10 +72,10 @@ function main(): void {
   say('Resources per construct');
   const perConstruct = new Map<string, number>();
   for (const r of Object.values(resources)) {
-    const top = constructPath(r).split('/')[1] ?? '(other)';
+    const top = readableConstructName(constructPath(r).split('/')[1] ?? '(other)');
     perConstruct.set(top, (perConstruct.get(top) ?? 0) + 1);
   }
-  for (const [name, count] of [...perConstruct].sort((a, b) => b[1] - a[1])) say(`  ${name.padEnd(44)} ${String(count).padStart(4)}`);
+  for (const [name, count] of [...perConstruct].sort((a, b) => b[1] - a[1])) say(`  ${name.padEnd(78)} ${String(count).padStart(4)}`);
 
   say();
   const lines = idleMonthlyCost(template);

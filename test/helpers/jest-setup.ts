@@ -1,12 +1,3 @@
-/**
- * aws-cdk-lib 2.245 reads its own deprecated CfnTaskDefinition#inferenceAccelerators while
- * synthesizing every task definition and warns each time (hundreds of copies per run).
- * Drop exactly that warning, which no code of ours triggers; every other one still shows.
- */
-const AWS_CDK_LIB_OWN_DEPRECATION = 'aws-cdk-lib.aws_ecs.CfnTaskDefinition#inferenceAccelerators is deprecated';
+import { dropAwsCdkLibOwnDeprecation } from '../../scripts/aws-cdk-lib-noise';
 
-const warn = console.warn.bind(console);
-console.warn = (...args: unknown[]) => {
-  if (args.map(String).join(' ').includes(AWS_CDK_LIB_OWN_DEPRECATION)) return;
-  warn(...args);
-};
+dropAwsCdkLibOwnDeprecation();
