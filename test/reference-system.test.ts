@@ -203,6 +203,15 @@ describe('reference system: diagram', () => {
     expect(dot).not.toMatch(/planned|dashed/);
   });
 
+  test('reads at the README\'s width: shown 900 px wide, its smallest text is at least 9 px tall', () => {
+    const svg = fs.readFileSync(path.join(ROOT, 'diagrams', 'reference-system.svg'), 'utf8');
+    const [, width, height] = svg.match(/<svg width="(\d+)pt" height="(\d+)pt"/)!.map(Number);
+    const smallestFontPt = Math.min(...[...dot.matchAll(/fontsize=(\d+)/g)].map((m) => Number(m[1])));
+    // Scaled to 900 px, a font of F points in a drawing W points wide is F * 900 / W px tall.
+    expect(smallestFontPt * 900 / width).toBeGreaterThanOrEqual(9);
+    expect(width / height).toBeLessThanOrEqual(1.5);
+  });
+
   test('the committed picture is rendered from the committed source (Graphviz dot)', () => {
     const rendered = spawnSync('dot', ['-Tsvg', path.join(ROOT, 'diagrams', 'reference-system.dot')], { encoding: 'utf8' });
     if (rendered.error) throw new Error('Graphviz `dot` is not installed (apt-get install graphviz): it renders diagrams/reference-system.svg');
