@@ -5,7 +5,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 export enum AtlasAuthKind {
   /** A Secrets Manager secret holds the whole connection string, credentials included. */
   SECRET = 'SECRET',
-  /** `MONGODB-AWS`: the ECS task role is the database user; no password anywhere. */
+  /** `MONGODB-AWS`: the ECS task role is the database user, with no password anywhere. */
   AWS_IAM = 'AWS_IAM',
 }
 

@@ -152,7 +152,9 @@ export class AtlasConnection extends Construct {
   }
 
   /**
-   * Let `grantee` connect to the cluster, in one call:
+   * Let `grantee` connect to the cluster, in one call.
+   *
+   * What it wires:
    *
    * - network: with PrivateLink, the grantee's egress and the endpoint's ingress on TCP
    *   1024-65535 between their security groups; with `egressPeer`, the grantee's egress on

@@ -58,9 +58,9 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
   public readonly container: ecs.ContainerDefinition;
   /** The log group the container writes to. */
   public readonly logGroup: logs.ILogGroup;
-  /** The IAM role the application runs as; it starts with no permissions. */
+  /** The IAM role the application runs as. It starts with no permissions. */
   public readonly taskRole: iam.IRole;
-  /** Security groups of the tasks; allow peers through this. */
+  /** Security groups of the tasks. Allow peers through this. */
   public readonly connections: ec2.Connections;
   /**
    * The service's desired count as an Application Auto Scaling target, bounded by
