@@ -99,7 +99,12 @@ stage('main-job', () => {
   return check(ok);
 });
 
-// 8. Reference apps: each has its own lockfile and node:test suite (TAP output); e2e runs all three.
+// 8. The packed package in a fresh app with the newest aws-cdk-lib and the context `cdk init`
+// writes (template validation at synth as errors): no error, no warning outside the allowlist.
+// Needs the compile stage's lib/ and Lambda bundle; installs from the npm registry.
+stage('consumer-newest-cdk', () => check(run('node', ['scripts/consumer-check.mjs']).ok));
+
+// 9. Reference apps: each has its own lockfile and node:test suite (TAP output); e2e runs all three.
 for (const app of APPS) {
   stage(`app:${app}`, () => {
     const cwd = join(root, 'integ', 'apps', app);

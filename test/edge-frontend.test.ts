@@ -176,6 +176,13 @@ describe('EdgeFrontend with a VPC origin (default)', () => {
     expect(Annotations.fromStack(west).findWarning('*', Match.stringLikeRegexp('do not support the AZ ID'))).toEqual([]);
   });
 
+  test('an access-log bucket in an environment-agnostic stack is refused with the fix (aws-cdk-lib would throw without naming the prop)', () => {
+    const env = agnosticEnvironment();
+    const accessLogBucket = new s3.Bucket(env.stack, 'Logs');
+    expect(() => new EdgeFrontend(env.stack, 'Web', { cluster: env.cluster, image: TEST_IMAGE, accessLogBucket }))
+      .toThrow(/accessLogBucket needs a stack with a region \(env: \{ region \}\)/);
+  });
+
   test('an access-log bucket in an opt-in region gets a warning: CloudFront delivers no logs there', () => {
     const app = new App();
     const stack = new Stack(app, 'CapeTown', { env: { account: '123456789012', region: 'af-south-1' } });

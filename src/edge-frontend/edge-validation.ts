@@ -61,6 +61,11 @@ export function validateEdgeProps(v: PropsValidator, scope: Construct, props: Ed
   checkOriginCertificateRegion(v, scope, props);
   checkWebAcl(v, props.webAclArn);
   checkAccessLogBucketRegion(scope, props);
+  // The load balancer's access logs are written by the region's Elastic Load Balancing
+  // account, which aws-cdk-lib must know at synth (it throws "Region is required ..." otherwise).
+  v.check(props.accessLogBucket === undefined || !Token.isUnresolved(Stack.of(scope).region),
+    'accessLogBucket needs a stack with a region (env: { region }): the load balancer\'s access-log bucket policy names the ' +
+    'Elastic Load Balancing account of the region, which an environment-agnostic stack does not know');
 
   const access = props.originAccess;
   if (access?.kind === EdgeOriginAccessKind.PUBLIC_LOAD_BALANCER) {
