@@ -144,10 +144,14 @@ describe('reference system: wiring', () => {
     const { template } = reference();
     const body = JSON.stringify(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]);
     for (const signal of ['AWS/CloudFront', 'Region\\\\\\",\\\\\\"Global', 'TargetResponseTime', 'p99', 'GrpcRequestCount', 'ApproximateNumberOfMessagesVisible',
-      'ApproximateNumberOfMessagesNotVisible', 'ApproximateAgeOfOldestMessage', 'BacklogPerTask', 'DesiredTaskCount', 'RunningTaskCount',
+      'ApproximateNumberOfMessagesNotVisible', 'ApproximateAgeOfOldestMessage', 'BacklogPerTask', 'RunningTaskCount',
       'Task starts and stops', 'HealthyHostCount', 'alarm']) {
       expect(body).toContain(signal.replace(/\\\\\\"/g, '\\"'));
     }
+    // Container Insights is off in the reference cluster: no graph that would stay empty; with it on, its counts show.
+    expect(body).not.toContain('DesiredTaskCount');
+    expect(JSON.stringify(Object.values(reference({ containerInsights: true }).template.findResources('AWS::CloudWatch::Dashboard'))[0]))
+      .toContain('DesiredTaskCount');
     template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ 'source': ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }) });
   });
 });

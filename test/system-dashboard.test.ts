@@ -34,7 +34,7 @@ describe('SystemDashboard', () => {
     for (const signal of [
       '"AWS/CloudFront","Requests"', '"AWS/CloudFront","5xxErrorRate"', '"Region","Global"', '"region":"us-east-1"',
       '"stat":"p50"', '"stat":"p90"', '"stat":"p99"', 'FILL(elb, 0) + FILL(app, 0)',
-      '"GrpcRequestCount"', '"TargetDiscoveryName","orders"',
+      '"GrpcRequestCount"', `"TargetDiscoveryName","${orders.discoveryName}"`,
       '"ApproximateNumberOfMessagesVisible"', '"ApproximateNumberOfMessagesNotVisible"', '"ApproximateAgeOfOldestMessage"', 'dead-letter queue',
       '"BacklogPerTask"', '"OutstandingMessages"', '"DesiredTaskCount"', '"RunningTaskCount"', '"HealthyHostCount"',
       // The worker's running count from the poller: data without Container Insights.

@@ -90,7 +90,7 @@ function main(): void {
     `this one costs ${Math.round((1 - sum / twinCost) * 100)}% less`);
 
   say();
-  say('Modeled time to replace one task (worst case, once the new container runs)');
+  say('Modeled time to replace one task: health checks and draining, worst case, once the new container runs (its start, with a full image pull on Fargate, comes first)');
   for (const r of replacements(resources)) say(`  ${r.service.padEnd(12)} ${String(r.seconds).padStart(4)} s  ${r.path}: ${r.detail}`);
 
   say();

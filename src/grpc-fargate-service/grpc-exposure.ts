@@ -24,10 +24,26 @@ export interface ServiceConnectExposureOptions {
   readonly namespace?: servicediscovery.INamespace;
 
   /**
-   * The name clients use to reach the service (`<discoveryName>:<port>`). Unique within
-   * the namespace.
+   * The name clients use to reach the service (`<dnsName>:<port>`, the Service Connect
+   * client alias). Unique within the namespace.
    *
-   * @default - the construct id, lower-cased (e.g. `orders` for id `Orders`)
+   * @default - `discoveryName` when given, else the construct id, lower-cased (e.g. `orders` for id `Orders`)
+   */
+  readonly dnsName?: string;
+
+  /**
+   * The Cloud Map service name, and the `TargetDiscoveryName` of the service's latency metric.
+   * Unique within the namespace.
+   *
+   * AWS aggregates a `TargetDiscoveryName` metric "across all Amazon ECS clusters" of the
+   * account and region
+   * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/available-metrics.html), so
+   * two deployments that share a discovery name (dev and prod in one account, say) would scale
+   * and alarm on each other's latency. The default is specific to this construct in this stack;
+   * a name you give must be unique in the account and region for the same reason (include the
+   * environment, e.g. `orders-prod`).
+   *
+   * @default - `dnsName` plus a hash of the stack name and construct path (e.g. `orders-1a2b3c4d`)
    */
   readonly discoveryName?: string;
 
@@ -70,8 +86,12 @@ export interface InternalAlbExposureOptions {
   readonly vpcSubnets?: ec2.SubnetSelection;
 
   /**
-   * The gRPC method the load balancer calls to decide whether a task is ready
-   * (`/package.Service/Method`). It must fail (UNAVAILABLE, say) unless the task serves:
+   * The gRPC method the load balancer calls to decide whether a task takes calls
+   * (`/package.Service/Method`). It must answer OK once the task has become ready (its
+   * dependencies answered at start) and keep answering OK while it runs, also when a
+   * dependency fails later, and fail (UNAVAILABLE, say) before that and from SIGTERM on:
+   * ECS replaces a task that fails target-group health checks, so a check that follows a
+   * database outage would replace every task during the outage.
    * `grpc.health.v1.Health/Check` answers OK even while NOT_SERVING, and the load balancer
    * sees only the status code. The reference app implements the default.
    *

@@ -49,14 +49,21 @@ export interface GrpcFargateServiceProps extends FargateServiceOptions {
   readonly targetRequestsPerTask?: number;
 
   /**
-   * Tail latency above which the service scales out (a step policy, scale-out only, beside
-   * target tracking, which alone scales in), and the latency alarm's threshold. Latency that
-   * more tasks cannot cure (a slow dependency) holds the service near maxCapacity: the
-   * latency alarm says so.
+   * Latency above which the service scales out, and the latency alarm's threshold.
    *
-   * The statistic depends on the exposure: p99 of the load balancer's TargetResponseTime
-   * behind an ALB; Service Connect publishes statistic sets only (no percentiles), so its
-   * Average is used there, unless `latencyMetric` gives a tail metric of your own.
+   * A step policy adds one task when latency stays above it for 3 minutes and two above
+   * twice it, at most every 4 minutes (the time an added task takes to start and show in
+   * the alarm). While latency is above it, CPU target tracking is held at its target, so it
+   * neither scales in against the step policy nor scales out on its own: latency that more
+   * tasks cannot cure (a slow dependency) takes the service to maxCapacity and keeps it
+   * there, and the latency alarm says so; CPU tracking scales in once latency is back under
+   * the threshold.
+   *
+   * What "latency" is depends on the exposure: p99 of the load balancer's
+   * TargetResponseTime behind an ALB; behind Service Connect the Average of its
+   * TargetResponseTime (Service Connect publishes statistic sets only, no percentiles), so
+   * this is a threshold on the mean, not on tail latency, unless `latencyMetric` gives a
+   * tail metric of your own.
    *
    * @default Duration.millis(500)
    */
@@ -65,6 +72,8 @@ export interface GrpcFargateServiceProps extends FargateServiceOptions {
   /**
    * A latency metric of your own for scaling and the latency alarm, in milliseconds (for
    * example p99 of a duration the app publishes with the CloudWatch embedded metric format).
+   * Its statistic must be one CloudWatch knows (Average, Maximum, p0 to p100, tmNN, ...);
+   * on a Service Connect (AWS/ECS) metric, not a percentile.
    *
    * @default - the exposure's TargetResponseTime (see `latencyThreshold`)
    */
@@ -74,7 +83,12 @@ export interface GrpcFargateServiceProps extends FargateServiceOptions {
    * How long the app keeps serving after SIGTERM before it stops accepting calls, passed to
    * the container as `SHUTDOWN_DRAIN_SECONDS` (the reference app reads it). Clients' Service
    * Connect proxies keep routing to a stopping task for a few seconds while the endpoint
-   * is withdrawn. Must leave at least 5 seconds of `stopTimeout` to finish in-flight calls.
+   * is withdrawn.
+   *
+   * The construct also sets `SHUTDOWN_GRACE_SECONDS`, the time in-flight calls get once the
+   * drain is over, to what fits before ECS's SIGKILL: `stopTimeout` - drain - 3 seconds (2 for
+   * closing the database client, 1 of margin); 22 seconds with the defaults. Synth fails when
+   * that leaves less than 5 seconds: lower the drain or raise `stopTimeout`.
    *
    * @default Duration.seconds(5)
    */

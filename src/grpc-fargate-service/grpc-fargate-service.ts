@@ -9,15 +9,16 @@ import { Construct } from 'constructs';
 import { GRPC_DEFAULTS } from './grpc-defaults';
 import { GrpcExposure, GrpcExposureKind } from './grpc-exposure';
 import { GrpcFargateServiceProps } from './grpc-fargate-service-props';
-import { addLatencyScaling } from './grpc-scaling';
-import { claimDiscoveryName, discoveryNameFor, validateGrpcProps } from './grpc-validation';
+import { addGrpcScaling } from './grpc-scaling';
+import { shutdownGraceSeconds, validateGrpcProps } from './grpc-validation';
 import { InternalAlbExposure } from './internal-alb-exposure';
-import { dependsOn, enableServiceConnectClient, recordDependency } from './service-connect-clients';
+import { dependsOn, enableServiceConnectClient, listServerOnCaller, recordDependency } from './service-connect-clients';
+import { checkServiceConnectMemoryAtSynth } from './service-connect-memory';
 import { serviceConnectServerMetric, serviceConnectTargetMetric } from './service-connect-metrics';
+import { claimServiceConnectNames, serviceConnectNames } from './service-connect-names';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { ec2Description } from '../private/aws-strings';
-import { FargateServiceBase } from '../private/fargate-service-base';
-import { addThroughputScaling } from '../private/throughput-scaling';
+import { DEFAULT_STOP_TIMEOUT, FargateServiceBase } from '../private/fargate-service-base';
 
 /** Name of the container's gRPC port mapping (Service Connect refers to it). */
 const PORT_MAPPING_NAME = 'grpc';
@@ -29,14 +30,27 @@ const PORT_MAPPING_NAME = 'grpc';
  *
  * - a named gRPC port mapping (`appProtocol: grpc`);
  * - exposure through ECS Service Connect (default: no certificate; clients reach
- *   `endpoint` through their proxy) or an internal ALB (HTTPS listener, gRPC target group,
- *   a readiness health check that fails unless the task serves);
+ *   `endpoint` through their proxy; the discovery name, and so the latency metric, is
+ *   specific to this stack) or an internal ALB (HTTPS listener, gRPC target group, a
+ *   readiness health check that passes once the task has been ready and until SIGTERM);
  * - `allowFrom(caller)`: security-group rules both ways, Service Connect client
- *   configuration and the deployment-order dependency in one call;
+ *   configuration, the deployment-order dependency, and a caller task definition that
+ *   changes when its set of servers does, in one call;
  * - scaling: CPU (and, behind an ALB, request-count) target tracking, plus a scale-out-only
- *   step policy on tail latency;
- * - rollouts that replace a task in well under a minute of health checks and draining;
+ *   step policy on latency (the ALB's p99, or the Average Service Connect publishes), with
+ *   CPU tracking held at its target while latency is high so the two never fight;
+ * - rollouts with short health checks and draining (about 25 s of them per task behind the
+ *   ALB with a 5-second container check; the new task's start on Fargate, which pulls the
+ *   image every time, comes on top);
  * - latency (and, behind an ALB, load-balancer error) alarms.
+ *
+ * The container health check (`healthCheck`) should pass only once the app has been ready
+ * (its dependencies answered) and from then on whenever the process answers, with a
+ * `startPeriod` for the dependencies: a dependency outage then never replaces a serving task,
+ * and a release that never becomes ready is replaced and rolled back by the deployment
+ * circuit breaker, which counts failed container health checks
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/deployment-circuit-breaker.html).
+ * The reference app's `node src/healthcheck.js` does this.
  */
 export class GrpcFargateService extends FargateServiceBase {
   /** The port the gRPC server listens on. */
@@ -48,13 +62,20 @@ export class GrpcFargateService extends FargateServiceBase {
    * the load balancer's DNS name and listener port (use a name your certificate covers).
    */
   public readonly endpoint: string;
-  /** Target tracking on average CPU utilization. */
+  /**
+   * Target tracking on average CPU utilization, read through metric math that holds it at the
+   * target while latency is above `latencyThreshold` (so it does not scale in against the
+   * latency policy).
+   */
   public readonly cpuScalingPolicy: appscaling.TargetTrackingScalingPolicy;
   /** Target tracking on requests per task (ALB exposure with `targetRequestsPerTask` only). */
   public readonly requestCountScalingPolicy?: appscaling.TargetTrackingScalingPolicy;
-  /** The scale-out-only step policy on latency. */
+  /** The scale-out-only step policy on latency (4-minute cooldown). */
   public readonly latencyScalingPolicy: appscaling.StepScalingAction;
-  /** Fires when latency (see `metricLatency`) stays above `latencyThreshold` for 5 minutes. */
+  /**
+   * Fires when latency (see `metricLatency`: the ALB's p99, or Service Connect's Average) stays
+   * above `latencyThreshold` for 5 minutes.
+   */
   public readonly latencyAlarm: cloudwatch.Alarm;
   /** Fires when the load balancer answers with its own 5XX errors (ALB exposure only). */
   public readonly loadBalancerErrorAlarm?: cloudwatch.Alarm;
@@ -63,6 +84,7 @@ export class GrpcFargateService extends FargateServiceBase {
 
   private readonly _namespace?: servicediscovery.INamespace;
   private readonly _discoveryName?: string;
+  private readonly _dnsName?: string;
   private readonly _alb?: InternalAlbExposure;
   private readonly callers = new Set<ecs.BaseService>();
 
@@ -83,29 +105,36 @@ export class GrpcFargateService extends FargateServiceBase {
       defaultCapacityStrategy: CapacityStrategy.onDemand(),
       minCapacity: props.minCapacity ?? GRPC_DEFAULTS.minCapacity,
       maxCapacity: props.maxCapacity ?? GRPC_DEFAULTS.maxCapacity,
-      reservedEnvironment: ['SHUTDOWN_DRAIN_SECONDS'],
+      reservedEnvironment: ['SHUTDOWN_DRAIN_SECONDS', 'SHUTDOWN_GRACE_SECONDS'],
       portMappings: [{ containerPort: port, name: PORT_MAPPING_NAME, appProtocol: ecs.AppProtocol.grpc, protocol: ecs.Protocol.TCP }],
       healthCheckGracePeriod: exposure.kind === GrpcExposureKind.INTERNAL_ALB ? GRPC_DEFAULTS.healthCheckGracePeriod : undefined,
       validate: (v, self) => validateGrpcProps(v, self, props),
     });
     this.port = port;
     this.exposure = exposure;
-    // The app's drain window (validated against stopTimeout above); the reference app reads it.
-    this.container.addEnvironment('SHUTDOWN_DRAIN_SECONDS', String((props.shutdownDrain ?? GRPC_DEFAULTS.shutdownDrain).toSeconds()));
+    // The app's shutdown budget (validated against stopTimeout above); the reference app reads both:
+    // it serves for the drain window, lets in-flight calls finish for the grace, closes its
+    // database client (2 s) and exits before ECS's SIGKILL at stopTimeout.
+    const drainSeconds = (props.shutdownDrain ?? GRPC_DEFAULTS.shutdownDrain).toSeconds();
+    const stopTimeoutSeconds = (props.stopTimeout ?? DEFAULT_STOP_TIMEOUT).toSeconds();
+    this.container.addEnvironment('SHUTDOWN_DRAIN_SECONDS', String(drainSeconds));
+    this.container.addEnvironment('SHUTDOWN_GRACE_SECONDS', String(shutdownGraceSeconds(drainSeconds, stopTimeoutSeconds)));
 
     if (exposure.kind === GrpcExposureKind.SERVICE_CONNECT) {
       const options = exposure.serviceConnectOptions ?? {};
       this._namespace = options.namespace ?? props.cluster.defaultCloudMapNamespace!;
-      this._discoveryName = discoveryNameFor(id, options);
-      claimDiscoveryName(this._namespace, this._discoveryName, this.node.path);
+      const names = serviceConnectNames(this, options);
+      this._discoveryName = names.discoveryName;
+      this._dnsName = names.dnsName;
+      claimServiceConnectNames(this._namespace, names, this.node.path);
       // The namespace's ARN (not its name, which aws-cdk-lib passes by default) gives
       // CloudFormation the dependency on the namespace.
       this.service.enableServiceConnect({
         namespace: this._namespace.namespaceArn,
         services: [{
           portMappingName: PORT_MAPPING_NAME,
-          discoveryName: this._discoveryName,
-          dnsName: this._discoveryName,
+          discoveryName: names.discoveryName,
+          dnsName: names.dnsName,
           port,
           // Service Connect's own default is 15 s per request (aws-cdk-lib's ServiceConnectService
           // documents it; AWS's guide gives only the 5-minute idle default), which cuts off streams.
@@ -113,11 +142,16 @@ export class GrpcFargateService extends FargateServiceBase {
           idleTimeout: options.idleTimeout ?? GRPC_DEFAULTS.idleTimeout,
         }],
       });
-      this.endpoint = `${this._discoveryName}:${port}`;
+      this.endpoint = `${names.dnsName}:${port}`;
+      // Containers added later (sidecars) must leave the proxy its memory too.
+      checkServiceConnectMemoryAtSynth(this.taskDefinition, `GrpcFargateService '${this.node.path}'`,
+        'raise memoryLimitMiB, or lower containerMemoryLimitMiB or the memory limits of the containers you added');
       if (!props.healthCheck) {
         Annotations.of(this).addWarningV2('cdk-fargate-system:grpc-no-health-check',
-          'no container healthCheck: the Service Connect proxy ignores app health, so nothing replaces a task that stops serving; ' +
-          'pass healthCheck (the reference app: { command: [\'CMD\', \'node\', \'src/healthcheck.js\'] })');
+          'no container healthCheck: the Service Connect proxy ignores app health, so nothing replaces a task that stops serving, ' +
+          'and a release that never becomes ready is not rolled back (the deployment circuit breaker counts failed health checks); ' +
+          'pass a healthCheck that fails until the app has been ready once and then only when it stops answering, with a startPeriod ' +
+          'for its dependencies (the reference app: { command: [\'CMD\', \'node\', \'src/healthcheck.js\'], startPeriod: Duration.seconds(60) })');
       }
     } else {
       this._alb = new InternalAlbExposure(this, 'LoadBalancer', {
@@ -131,22 +165,21 @@ export class GrpcFargateService extends FargateServiceBase {
     }
 
     // ---- scaling ----
-    const throughput = addThroughputScaling({
-      scalableTarget: this.scalableTarget,
-      targetCpuUtilization: props.targetCpuUtilization ?? GRPC_DEFAULTS.targetCpuUtilization,
-      targetRequestsPerTask: props.targetRequestsPerTask,
-      targetGroup: this._alb?.targetGroup,
-    });
-    this.cpuScalingPolicy = throughput.cpu;
-    this.requestCountScalingPolicy = throughput.requestCount;
     const threshold = props.latencyThreshold ?? GRPC_DEFAULTS.latencyThreshold;
     const latency = props.latencyMetric ?? this.metricLatency();
     const latencyThreshold = this.latencyInMetricUnits(threshold, props.latencyMetric !== undefined);
-    this.latencyScalingPolicy = addLatencyScaling(this, {
+    const scaling = addGrpcScaling(this, {
       scalableTarget: this.scalableTarget,
+      service: this.service,
+      targetCpuUtilization: props.targetCpuUtilization ?? GRPC_DEFAULTS.targetCpuUtilization,
+      targetRequestsPerTask: props.targetRequestsPerTask,
+      targetGroup: this._alb?.targetGroup,
       latency,
-      threshold: latencyThreshold,
+      latencyThreshold,
     });
+    this.cpuScalingPolicy = scaling.cpu;
+    this.requestCountScalingPolicy = scaling.requestCount;
+    this.latencyScalingPolicy = scaling.latency;
 
     // ---- alarms ----
     this.latencyAlarm = this._createAlarm('LatencyAlarm', {
@@ -179,10 +212,19 @@ export class GrpcFargateService extends FargateServiceBase {
     return this._namespace;
   }
 
-  /** The name clients use inside the namespace (Service Connect exposure only). */
+  /**
+   * The Cloud Map service name, and the `TargetDiscoveryName` of the latency metric (Service
+   * Connect exposure only). Specific to this stack and construct unless you set it.
+   */
   public get discoveryName(): string {
     if (!this._discoveryName) throw new Error(`${this.node.path} is exposed through an internal ALB: it has no Service Connect discovery name`);
     return this._discoveryName;
+  }
+
+  /** The name clients call inside the namespace, the Service Connect client alias (Service Connect exposure only). */
+  public get dnsName(): string {
+    if (!this._dnsName) throw new Error(`${this.node.path} is exposed through an internal ALB: it has no Service Connect DNS name`);
+    return this._dnsName;
   }
 
   /** The internal load balancer (ALB exposure only). */
@@ -224,6 +266,11 @@ export class GrpcFargateService extends FargateServiceBase {
       recordDependency(caller, this.service);
     }
     enableServiceConnectClient(caller, this.namespace, this.node.path);
+    // A running task's proxy knows only the endpoints that existed when it started: a caller whose
+    // set of servers changes must get new tasks, so its task definition lists them.
+    listServerOnCaller(caller, `${this.endpoint}/${this.discoveryName}`);
+    checkServiceConnectMemoryAtSynth(caller.taskDefinition, `${caller.node.path} (a Service Connect client of ${this.node.path})`,
+      'raise the memory of its task definition, or lower its containers\' memory limits');
     // Rules made from the caller's side: with the caller in another stack, aws-cdk-lib puts both
     // in the caller's stack, so the stacks reference each other one way (the caller's waits).
     caller.connections.allowTo(this, ec2.Port.tcp(this.port), ec2Description(`gRPC over Service Connect to ${this.node.path}`));
@@ -232,8 +279,10 @@ export class GrpcFargateService extends FargateServiceBase {
   /**
    * Latency of the service's calls, in the exposure's unit: p99 of the load balancer's
    * TargetResponseTime in seconds, or the Average of Service Connect's TargetResponseTime in
-   * milliseconds across every calling service (dimension TargetDiscoveryName). Service
-   * Connect publishes statistic sets only, so a percentile returns no data; its Maximum
+   * milliseconds across every calling service (dimension TargetDiscoveryName, which AWS
+   * aggregates across all clusters of the account and region: `discoveryName` is specific to
+   * this stack unless you set it). Service Connect publishes statistic sets only, so a
+   * percentile returns no data and this is a mean, not a tail latency; its Maximum
    * would scale out on a single slow call or a long stream. For a tail latency behind
    * Service Connect, publish one from the app and pass it as `latencyMetric`.
    *

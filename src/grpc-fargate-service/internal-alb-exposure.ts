@@ -20,11 +20,15 @@ export interface InternalAlbExposureProps {
  * health check calls a readiness method that fails unless the task serves
  * (https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html).
  *
- * Replacing one task costs the new target's first passing health check (AWS: "after your
- * target is registered, it must pass one health check to be considered healthy"; within
- * one 5 s interval by default) plus the old target's deregistration delay (20 s by
- * default), which ECS runs before it sends SIGTERM (task DEACTIVATING): about 25 s, against
- * up to 30 s + 300 s with the load balancer's defaults.
+ * Replacing one task costs, in health checks and draining, the new target's first passing
+ * health check (AWS: "after your target is registered, it must pass one health check to be
+ * considered healthy"; within one 5 s interval by default) plus the old target's
+ * deregistration delay (20 s by default), which ECS runs before it sends SIGTERM (task
+ * DEACTIVATING): about 25 s, against up to 30 s + 300 s with the load balancer's defaults.
+ * The new task's start comes before that and is not counted: Fargate caches no image, so
+ * every task pulls the whole image, and "the time that it takes to pull the image directly
+ * relates to the time that it takes to start a Fargate task"
+ * (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-pull-behavior.html).
  */
 export class InternalAlbExposure extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;

@@ -7,7 +7,9 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 //   DiscoveryName + ServiceName + ClusterName of the server;
 // - client side, about the target (TargetResponseTime in milliseconds, RequestCountPerTarget,
 //   ...): TargetDiscoveryName, or TargetDiscoveryName + the *calling* service's ServiceName and
-//   ClusterName. TargetDiscoveryName alone aggregates every caller.
+//   ClusterName. TargetDiscoveryName alone aggregates every caller, in every cluster of the
+//   account and region ("across all Amazon ECS clusters"): hence a discovery name specific to
+//   the deployment (service-connect-names.ts).
 // Statistics are Average, Minimum, Maximum, Sum and SampleCount: no percentiles.
 
 /** A server-side Service Connect metric of `service`. */

@@ -31,6 +31,8 @@ export function validateServiceOptions(scope: Construct, props: FargateServiceOp
       `containerMemoryLimitMiB (${containerLimit}) must be from 6 to the task's memoryLimitMiB (${size.memoryLimitMiB}): lower it or raise memoryLimitMiB`);
   }
 
+  checkContainerHealthCheck(v, props.healthCheck);
+
   v.check(!(props.securityGroups && props.allowAllOutbound !== undefined),
     'allowAllOutbound only applies to the security group the construct creates: remove it, or remove securityGroups and let the construct create one');
   v.check(!(props.securityGroups && props.securityGroups.length === 0),
@@ -53,6 +55,24 @@ export function validateServiceOptions(scope: Construct, props: FargateServiceOp
 
   spec.validate?.(v, scope);
   v.throwIfInvalid(scope);
+}
+
+/**
+ * A container health check within ECS's ranges
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html): interval 5 to
+ * 300 s, timeout 2 to 60 s, retries 1 to 10, startPeriod 0 to 300 s. aws-cdk-lib checks only the
+ * interval and a timeout up to 120 s, so other values fail at deploy time.
+ */
+function checkContainerHealthCheck(v: PropsValidator, healthCheck: ecs.HealthCheck | undefined): void {
+  if (!healthCheck) return;
+  v.durationInRange('healthCheck.interval', healthCheck.interval, Duration.seconds(5), Duration.seconds(300),
+    'ECS runs a container health check every 5 to 300 seconds');
+  v.durationInRange('healthCheck.timeout', healthCheck.timeout, Duration.seconds(2), Duration.seconds(60),
+    'ECS waits 2 to 60 seconds for one check; lower the timeout (and make the check answer faster)');
+  v.integerInRange('healthCheck.retries', healthCheck.retries, 1, 10,
+    'ECS accepts 1 to 10 consecutive failures before a container is unhealthy');
+  v.durationInRange('healthCheck.startPeriod', healthCheck.startPeriod, Duration.seconds(0), Duration.seconds(300),
+    'ECS ignores failures for at most 300 seconds after the container starts; for a longer start-up, raise retries or interval');
 }
 
 /** Plaintext environment names that look like secrets deserve a warning, not a failure. */

@@ -11,10 +11,9 @@ export interface ThroughputScalingProps {
 }
 
 /**
- * Target tracking on throughput: average CPU, and requests per task behind an ALB. These
- * policies own scale-in; a latency policy (gRPC) only ever scales out. While latency stays high
- * it adds tasks every cooldown, and target tracking removes them only after 15 low minutes:
- * latency from a slow dependency holds the service near maxCapacity (the latency alarm fires).
+ * Target tracking on throughput: average CPU, and requests per task behind an ALB (EdgeFrontend).
+ * GrpcFargateService builds its own (grpc-scaling.ts): beside a latency step policy, its CPU
+ * tracking must not scale in while latency is high, or the two saw-tooth.
  */
 export function addThroughputScaling(props: ThroughputScalingProps): {
   cpu: appscaling.TargetTrackingScalingPolicy;

@@ -12,6 +12,15 @@ import { toProto } from './store.js';
 import { validateCreateOrder, validateGetOrder, validateListOrders } from './validate.js';
 
 export const SERVICE_NAME = 'orders.v1.OrderService';
+/**
+ * A health-service name whose status says whether the service has been ready (its database
+ * answered) since the process started: NOT_SERVING until then, SERVING from then on, also while a
+ * dependency fails later and while draining. The container health check (src/healthcheck.js) reads
+ * it: a task that never becomes ready fails its check after the start period, so ECS replaces it
+ * and a deployment of a broken release is rolled back; a task that has served is never replaced
+ * because a dependency went away.
+ */
+export const STARTED_HEALTH_NAME = 'cdkfargatesystem.started';
 export const READINESS_SERVICE_NAME = 'cdkfargatesystem.readiness.v1.Readiness';
 /**
  * Response header (initial metadata) of CreateOrder: "true" when the call created the order,
@@ -177,8 +186,10 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
   });
 
   // Readiness/Check: OK exactly while health is SERVING (ready and not draining), else
-  // UNAVAILABLE. Load balancers call it every few seconds: logged at debug level only, and not
-  // counted as in flight.
+  // UNAVAILABLE. "Ready" is reached once, when the database first answers, and kept: a database
+  // outage later makes calls fail with UNAVAILABLE but leaves readiness OK, because ECS replaces
+  // tasks that fail target-group health checks, and replacing every task cannot cure an outage.
+  // Load balancers call it every few seconds: logged at debug level only, and not counted as in flight.
   server.addService(readinessPackage.Readiness.service, {
     Check: (/** @type {grpc.ServerUnaryCall<any, any>} */ call, /** @type {grpc.sendUnaryData<any>} */ callback) => {
       const reason = draining
@@ -196,7 +207,7 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
   // end them: an open stream would otherwise hold tryShutdown until the grace period ends.
   // A Watch opened during the drain window gets the current status (NOT_SERVING) and is
   // ended at once for the same reason.
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING' });
+  const health = new HealthImplementation({ '': 'NOT_SERVING', [SERVICE_NAME]: 'NOT_SERVING', [STARTED_HEALTH_NAME]: 'NOT_SERVING' });
   /** @type {Set<grpc.ServerWritableStream<any, any>>} */
   const watchers = new Set();
   health.addToServer({
@@ -235,6 +246,7 @@ export function createOrderServer({ store, log, slowCallMs = 0, protoFile }) {
       if (draining) return;
       ready = true;
       setHealth('SERVING');
+      health.setStatus(STARTED_HEALTH_NAME, 'SERVING');
     },
     /**
      * First step of shutdown: health NOT_SERVING, readiness UNAVAILABLE, health Watch streams

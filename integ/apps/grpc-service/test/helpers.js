@@ -1,7 +1,7 @@
 // @ts-check
 // Test helpers: run the real server as a child process (so signals are real) and talk to it
 // with real gRPC clients over loopback.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
@@ -12,6 +12,7 @@ import { service as healthService } from 'grpc-health-check';
 import { loadOrdersPackage, loadReadinessPackage } from '../src/server.js';
 
 const MAIN = fileURLToPath(new URL('../src/main.js', import.meta.url));
+const HEALTHCHECK = fileURLToPath(new URL('../src/healthcheck.js', import.meta.url));
 const PROBE = fileURLToPath(new URL('../src/probe.js', import.meta.url));
 
 /** Servers (and probes) still running; killed after the file's tests so a failed test cannot hang the run. */
@@ -222,6 +223,37 @@ export async function reflect(target, requests) {
     client.close();
   }
   return responses;
+}
+
+/**
+ * Runs src/healthcheck.js against `target`; resolves with its exit code and output.
+ * @param {string} target
+ * @param {string[]} [args]
+ * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
+ */
+export function runHealthcheck(target, args = []) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [HEALTHCHECK, ...args], { env: { ...process.env, HEALTHCHECK_TARGET: target, HEALTHCHECK_TIMEOUT_MS: '3000' }, timeout: 15_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number(/** @type {any} */ (err).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Calls a method by its raw path with an empty request, as an ALB gRPC health check does (no
+ * proto). Resolves with the status code.
+ * @param {string} target
+ * @param {string} path
+ * @returns {Promise<{ code: number, details?: string }>}
+ */
+export function callByPath(target, path) {
+  const client = new grpc.Client(target, grpc.credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(path, (/** @type {Buffer} */ b) => b, (/** @type {Buffer} */ b) => b, Buffer.alloc(0), { deadline: Date.now() + 5_000 }, (err) => {
+      client.close();
+      resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK });
+    });
+  });
 }
 
 export { grpc };

@@ -5,26 +5,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { READINESS_PATH } from '../src/server.js';
-import { startServer, ordersClient, healthClient, readinessClient, call, expectStatus, reflect, grpc } from './helpers.js';
+import { startServer, ordersClient, healthClient, readinessClient, call, callByPath, expectStatus, reflect, grpc } from './helpers.js';
 
 const UNREACHABLE_MONGODB = 'mongodb://127.0.0.1:9/?serverSelectionTimeoutMS=300&directConnection=true';
-
-/**
- * Calls a method by its raw path with an empty request, as an ALB health check does (no proto).
- * Resolves with the status code.
- * @param {string} target
- * @param {string} path
- * @returns {Promise<{ code: number, details?: string }>}
- */
-function callByPath(target, path) {
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
-  return new Promise((resolve) => {
-    client.makeUnaryRequest(path, (/** @type {Buffer} */ b) => b, (/** @type {Buffer} */ b) => b, Buffer.alloc(0), { deadline: Date.now() + 5_000 }, (err) => {
-      client.close();
-      resolve(err ? { code: err.code, details: err.details } : { code: grpc.status.OK });
-    });
-  });
-}
 
 test('the readiness path is /cdkfargatesystem.readiness.v1.Readiness/Check', () => {
   assert.equal(READINESS_PATH, '/cdkfargatesystem.readiness.v1.Readiness/Check');
