@@ -5,12 +5,13 @@
  * change users make between deploys.
  */
 import { App, Stack, StackProps, Tags } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   AtlasAuth, AtlasConnection, EdgeFrontend, EdgeFrontendProps, GrpcFargateService, SqsWorkerService, SystemDashboard,
 } from '../src';
@@ -253,5 +254,22 @@ describe('input AWS would refuse at deploy time is refused at synth', () => {
     ['SqsWorkerService', (env: ReturnType<typeof environment>) => new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: ecs.ContainerImage.fromRegistry('') })],
   ])('%s refuses an empty image name, and says what to pass', (name, make) => {
     expect(() => make(environment())).toThrow(new RegExp(`${name} 'Shop/\\w+' has invalid props:\\n  - image names no image \\(an empty name\\): pass ecs.ContainerImage.fromRegistry`));
+  });
+});
+
+describe('a queue in another environment, accepted on purpose', () => {
+  test('gets a warning that says what the worker loses', () => {
+    const env = environment();
+    const queue = sqs.Queue.fromQueueArn(env.stack, 'Elsewhere', 'arn:aws:sqs:eu-west-1:210987654321:orders');
+    new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue, allowQueueInAnotherEnvironment: true });
+    Annotations.fromStack(env.stack).hasWarning('/Shop/Worker', Match.stringLikeRegexp(
+      'queue Shop/Elsewhere is in 210987654321/eu-west-1, not 123456789012/us-east-1 \\(allowQueueInAnotherEnvironment\\): the worker loses .*quiet window.*oldestMessageAgeAlarm'));
+  });
+
+  test('a queue of this environment gets no such warning', () => {
+    const env = environment();
+    const queue = sqs.Queue.fromQueueArn(env.stack, 'Here', 'arn:aws:sqs:us-east-1:123456789012:orders');
+    new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue, allowQueueInAnotherEnvironment: true });
+    expect(Annotations.fromStack(env.stack).findWarning('*', Match.stringLikeRegexp('allowQueueInAnotherEnvironment'))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
 import { SqsWorkerServiceProps } from './sqs-worker-service-props';
@@ -73,6 +73,14 @@ function checkGivenQueue(v: PropsValidator, scope: IConstruct, props: SqsWorkerS
       `queue ${queue.node.path} is in another account or region (${where}) than the stack (${stack.account}/${stack.region}): ` +
       'the queue poller cannot read its CloudWatch metrics from here; consume it from a stack in its own environment, ' +
       'or set allowQueueInAnotherEnvironment: true and allow the poller role sqs:GetQueueAttributes in the queue policy');
+  } else if (differs(queue.env.account, stack.account) || differs(queue.env.region, stack.region)) {
+    // Accepted on purpose: say once what the worker gives up, so nobody finds out in an incident.
+    Annotations.of(scope).addWarningV2('cdk-fargate-system:queue-in-another-environment',
+      `queue ${queue.node.path} is in ${queue.env.account}/${queue.env.region}, not ${stack.account}/${stack.region} ` +
+      '(allowQueueInAnotherEnvironment): the worker loses what reads the queue\'s CloudWatch metrics, which stay in the queue\'s ' +
+      'account and region: the quiet window before sleep rests on the poller\'s own counts alone (a trickle processed between ' +
+      'polls can let the service sleep early), and oldestMessageAgeAlarm, the dead-letter queue alarm and the dashboard\'s queue graphs ' +
+      'have no data. The queue policy must allow the poller role sqs:GetQueueAttributes and the task role the consume actions');
   }
   // A queue defined in this app has a known visibility timeout (SQS's default is 30 s).
   const cfnQueue = queue.node.defaultChild;
