@@ -21,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { readmeExamplesStack } from './readme-examples.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -124,6 +125,9 @@ const { buildVariantMatrix } = require('./variants.js');
 const { context, outdir } = JSON.parse(fs.readFileSync('synth-input.json', 'utf8'));
 // Path metadata, as the CDK CLI adds it, names each finding's construct.
 const matrix = buildVariantMatrix(lib, (extra) => new App({ outdir, context: { ...context, ...extra, 'aws:cdk:enable-path-metadata': true } }));
+// The README's examples, pasted in order into one env-agnostic stack, as a new user would.
+const { ReadmeExamplesStack } = require('./readme-examples.js');
+const readme = new ReadmeExamplesStack(matrix.app, 'ReadmeExamples');
 let error;
 try {
   matrix.app.synth();
@@ -132,7 +136,7 @@ try {
 }
 const reportFile = path.join(outdir, 'validation-report.json');
 fs.writeFileSync('synth-output.json', JSON.stringify({
-  stacks: matrix.stacks.map((s) => ({ name: s.stack.stackName, variants: s.variants })),
+  stacks: [...matrix.stacks.map((s) => ({ name: s.stack.stackName, variants: s.variants })), { name: readme.stackName, variants: ['every README example, in order'] }],
   error,
   report: fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : undefined,
 }));
@@ -202,6 +206,12 @@ function main() {
     const transpiled = readFileSync(variantsJs, 'utf8');
     const localImports = [...transpiled.matchAll(/require\(["'](\.[^"']*)["']\)/g)].map((m) => m[1]);
     if (localImports.length) throw new Error(`test/variants/variants.ts imports ${localImports.join(', ')} at run time: it must take the library as a parameter and import only types from ../../src`);
+
+    // The README's examples as one stack, transpiled the same way.
+    const examples = readmeExamplesStack(join(root, 'README.md'));
+    writeFileSync(join(consumer, 'readme-examples.ts'), examples.source);
+    sh(join(root, 'node_modules', '.bin', 'esbuild'), [join(consumer, 'readme-examples.ts'), '--format=cjs', '--platform=node', '--target=node20', `--outfile=${join(consumer, 'readme-examples.js')}`, '--log-level=warning']);
+    console.log(`  README: ${examples.count} examples in one stack (ReadmeExamples)`);
 
     const outdir = join(work, 'cdk.out');
     writeFileSync(join(consumer, 'synth.js'), SYNTH_JS);
