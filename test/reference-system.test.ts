@@ -134,7 +134,7 @@ describe('reference system: wiring', () => {
     expect(topic).toHaveLength(1);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
     const operational = alarms.filter((a) => !JSON.stringify(a.AlarmActions ?? []).includes('ScalingPolicy') && !/ScaleOut/.test(JSON.stringify(a)));
-    expect(operational).toHaveLength(8);
+    expect(operational).toHaveLength(9);
     for (const alarm of operational) expect(alarm.AlarmActions).toEqual([{ Ref: topic[0] }]);
     // In us-east-1 the CloudFront error-rate alarm exists (CloudFront publishes its metrics there).
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/CloudFront', MetricName: '5xxErrorRate' });

@@ -85,7 +85,7 @@ describe('SqsWorkerService queue', () => {
     const queue = sqs.Queue.fromQueueArn(env.stack, 'Given', 'arn:aws:sqs:eu-west-1:123456789012:orders');
     const service = new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue });
     expect(service.deadLetterQueueAlarm).toBeUndefined();
-    expect(service.alarms).toHaveLength(3);
+    expect(service.alarms).toHaveLength(4);
     Annotations.fromStack(env.stack).hasWarning('/TestStack/Worker', Match.stringLikeRegexp('queue was given without deadLetterQueue'));
   });
 });
@@ -326,7 +326,25 @@ describe('SqsWorkerService scaling', () => {
       scaleInAfterSeconds: 600,
       pollIntervalSeconds: 20,
       namespace: 'CdkFargateSystem/SqsWorkerService',
+      // Scheduler replaces it with each invocation's scheduled time: a run that starts late does nothing.
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      deployment: expect.stringMatching(/^[0-9a-f]{16}$/),
     });
+  });
+
+  test('the schedule input\'s deployment fingerprint changes with the poller\'s permissions, and only then', () => {
+    const fingerprint = (stack: Stack) => {
+      const schedule = Object.values(Template.fromStack(stack).findResources('AWS::Scheduler::Schedule'))[0] as any;
+      return JSON.parse(stack.resolve(schedule.Properties.Target.Input)['Fn::Join'][1].map((p: unknown) => typeof p === 'string' ? p : 'token').join('')).deployment;
+    };
+    const a = worker().stack;
+    const b = worker().stack;
+    expect(fingerprint(a)).toBe(fingerprint(b));
+    const c = testEnvironment();
+    const given = sqs.Queue.fromQueueArn(c.stack, 'Given', 'arn:aws:sqs:eu-west-1:123456789012:orders');
+    new SqsWorkerService(c.stack, 'Worker', { cluster: c.cluster, image: TEST_IMAGE, queue: given });
+    // A given queue adds a statement to the poller's role: a new fingerprint, so the first run after that deploy proves its permissions.
+    expect(fingerprint(c.stack)).not.toBe(fingerprint(a));
   });
 
   test('the poller function is arm64 on a pinned Node.js runtime, with its own log group, no reserved concurrency and no retries', () => {
@@ -378,6 +396,18 @@ describe('SqsWorkerService scaling', () => {
       }),
       // No resource type and no condition keys (Service Authorization Reference): a condition would deny it.
       { Action: 'application-autoscaling:DescribeScalableTargets', Effect: 'Allow', Resource: '*' },
+      // The floor record: its own tag key on scalable targets, nothing else.
+      {
+        Action: 'application-autoscaling:ListTagsForResource',
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':application-autoscaling:eu-west-1:123456789012:scalable-target/*']] },
+      },
+      {
+        Action: ['application-autoscaling:TagResource', 'application-autoscaling:UntagResource'],
+        Effect: 'Allow',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':application-autoscaling:eu-west-1:123456789012:scalable-target/*']] },
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['cdk-fargate-system:queue-poller-floor'] }, 'Null': { 'aws:TagKeys': 'false' } },
+      },
       expect.objectContaining({ Action: 'cloudwatch:PutMetricData', Condition: { StringEquals: { 'cloudwatch:namespace': 'CdkFargateSystem/SqsWorkerService' } } }),
       expect.objectContaining({ Action: 'cloudwatch:GetMetricData', Resource: '*' }),
     ]));
@@ -506,6 +536,37 @@ describe('SqsWorkerService alarms and metrics', () => {
     });
   });
 
+  test('alarms when the service runs 28 of 30 minutes without an AWS/SQS datapoint for its queue (the poller then judges quiet by its own readings)', () => {
+    const { template, service } = worker();
+    expect(service.queueMetricsAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(FILL(running, 0) > 0 AND FILL(sent, 0) == 0, 1, 0)', ReturnData: true }),
+        Match.objectLike({
+          Id: 'running',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'CdkFargateSystem/SqsWorkerService', MetricName: 'RunningTaskCount' }), Stat: 'Maximum' }),
+        }),
+        Match.objectLike({
+          Id: 'sent',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ Namespace: 'AWS/SQS', MetricName: 'NumberOfMessagesSent' }), Stat: 'SampleCount', Period: 60 }),
+        }),
+      ]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 30,
+      DatapointsToAlarm: 28,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  test('has no queue-metrics alarm for a queue allowed in another environment (its metrics live there)', () => {
+    const env = testEnvironment();
+    const queue = sqs.Queue.fromQueueArn(env.stack, 'Given', 'arn:aws:sqs:us-west-2:210987654321:orders');
+    const service = new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue, allowQueueInAnotherEnvironment: true });
+    expect(service.queueMetricsAlarm).toBeUndefined();
+    expect(service.alarms).toHaveLength(3);
+  });
+
   test('alarmActions reach every operational alarm', () => {
     const env = testEnvironment();
     const topic = new sns.Topic(env.stack, 'Pager');
@@ -517,9 +578,9 @@ describe('SqsWorkerService alarms and metrics', () => {
       const topicId = stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic);
       expect(stack.resolve((alarm.node.defaultChild as any).alarmActions)).toEqual([{ Ref: topicId }]);
     }
-    expect(service.alarms).toHaveLength(4);
+    expect(service.alarms).toHaveLength(5);
     // The scaling policy's alarms belong to Application Auto Scaling: none is in the template.
-    expect(Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))).toHaveLength(4);
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))).toHaveLength(5);
   });
 
   test('exposes queue depth, in-flight, age and backlog-per-task metrics', () => {
@@ -562,7 +623,9 @@ describe('SqsWorkerService validation', () => {
     ['backlog target negative', { backlogPerTaskTarget: -5 }, /backlogPerTaskTarget \(-5\) must be greater than 0/],
     ['visibility shorter than the default processing time', { visibilityTimeout: Duration.seconds(10) },
       /visibilityTimeout \(10 seconds\) is shorter than messageProcessingTime \(30 seconds, the default\).*declare a shorter messageProcessingTime/],
-    ['scale-in after partial minutes', { scaleInAfter: Duration.seconds(90) }, /scaleInAfter \(1 minute 30 seconds\) must be whole minutes from 1 to 60, e.g. Duration.minutes\(5\)/],
+    ['scale-in after partial minutes', { scaleInAfter: Duration.seconds(90) }, /scaleInAfter \(1 minute 30 seconds\) must be whole minutes from 2 to 60, e.g. Duration.minutes\(5\)/],
+    ['scale-in after one minute', { scaleInAfter: Duration.minutes(1) },
+      /scaleInAfter \(1 minute\) must be whole minutes from 2 to 60.*two empty readings at least 60 seconds apart.*use Duration.minutes\(2\) or more/],
     ['stop timeout over Fargate max', { stopTimeout: Duration.seconds(180) }, /stopTimeout \(3 minutes\) must be from 2 seconds to 2 minutes/],
     ['retention over 14 days', { retentionPeriod: Duration.days(15) }, /retentionPeriod \(15 days\) must be from 1 minute to 14 days/],
     ['oldest-age threshold under a minute', { oldestMessageAgeThreshold: Duration.seconds(10) }, /oldestMessageAgeThreshold \(10 seconds\) must be from 1 minute/],

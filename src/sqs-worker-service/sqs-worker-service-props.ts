@@ -97,10 +97,14 @@ export interface SqsWorkerServiceProps extends FargateServiceOptions {
 
   /**
    * How long the queue must be quiet before the service may return to `minCapacity`:
-   * no message sent, received, visible or in flight. Whole minutes, 1 to 60.
+   * no message sent, received, visible or in flight. Whole minutes, 2 to 60.
    *
-   * The queue poller holds a floor of one task until then, so a trickle of messages
-   * never waits for a cold start after the first one.
+   * The queue poller holds a floor of one task until then, so a trickle of messages whose
+   * gaps are shorter than this never waits for a cold start after the first one. Quiet is
+   * judged against the newest AWS/SQS datapoint CloudWatch has published, so the service
+   * sleeps within `scaleInAfter` + the publication lag (or the count staleness, if longer)
+   * + 2 minutes of the last message; where SQS publishes no metric for the queue, within
+   * `scaleInAfter` + 62 minutes (and `queueMetricsAlarm` fires).
    *
    * @default Duration.minutes(5)
    */
@@ -127,7 +131,8 @@ export interface SqsWorkerServiceProps extends FargateServiceOptions {
    * must allow this stack's poller role `sqs:GetQueueAttributes`), but cannot read its
    * CloudWatch activity metrics, which live in the queue's own account and region: the
    * scale-in window then rests on the poller's own outstanding counts alone, and a
-   * trickle processed between two polls can let the service sleep early.
+   * trickle processed between two polls can let the service sleep early. There is no
+   * `queueMetricsAlarm` then.
    *
    * @default false
    */

@@ -26,17 +26,18 @@ const SERVICE_TAG_KEY = 'cdk-fargate-system:service';
  *   TLS-only policy and a visibility timeout derived from `messageProcessingTime`.
  * - Scaling that wakes within a minute and never flaps: a queue poller (one Lambda
  *   function per stack, run every minute per worker by EventBridge Scheduler) reads the
- *   queue through the SQS API, raises the scalable target's minimum to one task while
- *   work is outstanding or recent, lowers it after `scaleInAfter` of quiet, and
- *   publishes the backlog per task that one target-tracking policy holds at
- *   `backlogPerTaskTarget` above one task.
+ *   queue through the SQS API, raises the scalable target's minimum while work is
+ *   outstanding or recent (to the backlog's sized count on a wake from zero, then one
+ *   task), lowers it after `scaleInAfter` of quiet, never lowers a minimum it did not
+ *   register (scheduled actions, stack updates), and publishes the backlog per task that
+ *   one target-tracking policy holds at `backlogPerTaskTarget` above one task.
  * - The task role may consume the queue and toggle ECS task scale-in protection on its
  *   own service's tasks, so a worker can protect itself while it holds messages; the
  *   container gets `QUEUE_URL` and `QUEUE_NAME`.
  * - An on-demand base of one task plus Fargate Spot for the rest, so a woken task
  *   always starts.
  * - Alarms: DLQ not empty, oldest message too old, service pinned at max capacity,
- *   queue poller not reporting.
+ *   queue poller not reporting, the queue's AWS/SQS metrics missing while the service runs.
  */
 export class SqsWorkerService extends FargateServiceBase {
   /** The queue the worker consumes. */
@@ -60,10 +61,21 @@ export class SqsWorkerService extends FargateServiceBase {
   public readonly atMaxCapacityAlarm: cloudwatch.Alarm;
   /**
    * Fires when the queue poller has published nothing for this worker for 3 minutes
-   * (failing, throttled or not invoked). While it is down the service keeps its current
-   * task count: a service at zero does not wake, one that runs keeps consuming.
+   * (failing, throttled, not invoked, or starting late). While it is down the service keeps
+   * its current task count: a service at zero does not wake, one that runs keeps consuming.
+   * The poller proves it may register the scalable target at its first run after a deploy
+   * that changes its code or permissions, and hourly (a no-op RegisterScalableTarget), so a
+   * denied wake shows here within minutes, not at the first message after a sleep.
    */
   public readonly queuePollerAlarm: cloudwatch.Alarm;
+  /**
+   * Fires when the service ran in 28 of the last 30 minutes without CloudWatch holding an AWS/SQS
+   * datapoint for the queue. The poller then cannot see messages processed between two of its
+   * polls: it judges quiet by its own readings alone, after an hour, so a trickle may wake the
+   * service again and again. Absent when `allowQueueInAnotherEnvironment` is set (the queue's
+   * metrics live in its own account and region).
+   */
+  public readonly queueMetricsAlarm?: cloudwatch.Alarm;
   /** The alarms above, for wiring actions in one loop. */
   public readonly alarms: cloudwatch.Alarm[];
 
@@ -181,8 +193,34 @@ export class SqsWorkerService extends FargateServiceBase {
       // Silence is the failure this alarm exists for.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
+    if (!props.allowQueueInAnotherEnvironment) {
+      // SQS publishes every minute for an active queue, and a queue with a running worker is
+      // active (its ReceiveMessage calls): 28 minutes outlast a reactivated queue's documented
+      // delay (up to 15 minutes, never published) plus a publication lag of up to 10 minutes.
+      this.queueMetricsAlarm = this._createAlarm('QueueMetricsAlarm', {
+        alarmDescription: 'The service ran in 28 of the last 30 minutes without an AWS/SQS datapoint for its queue: the queue poller cannot see ' +
+          'messages processed between its polls, so it decides quiet by its own readings alone (after an hour) and a trickle may wake ' +
+          'the service again and again. Check the queue\'s AWS/SQS metrics in CloudWatch.',
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(FILL(running, 0) > 0 AND FILL(sent, 0) == 0, 1, 0)',
+          usingMetrics: {
+            running: this.metricRunningTaskCount({ statistic: cloudwatch.Stats.MAXIMUM }),
+            sent: this.queue.metricNumberOfMessagesSent({ period: Duration.minutes(1), statistic: cloudwatch.Stats.SAMPLE_COUNT }),
+          },
+          period: Duration.minutes(1),
+          label: 'Minutes the service ran without an AWS/SQS datapoint',
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        // 28 of 30: the newest minute or two may lack the poller's own datapoint (published after its run).
+        evaluationPeriods: 30,
+        datapointsToAlarm: 28,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    }
     this.alarms = [
       this.oldestMessageAgeAlarm, this.atMaxCapacityAlarm, this.queuePollerAlarm,
+      ...(this.queueMetricsAlarm ? [this.queueMetricsAlarm] : []),
       ...(this.deadLetterQueueAlarm ? [this.deadLetterQueueAlarm] : []),
     ];
   }

@@ -1,6 +1,7 @@
 import { Annotations, Duration, Stack, Token, TokenComparison } from 'aws-cdk-lib';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { IConstruct } from 'constructs';
+import { MIN_SCALE_IN_AFTER_SECONDS } from './poller/decision';
 import { SqsWorkerServiceProps } from './sqs-worker-service-props';
 import { PropsValidator } from '../private/validation';
 
@@ -46,8 +47,11 @@ export function validateWorkerProps(v: PropsValidator, scope: IConstruct, props:
   v.positive('backlogPerTaskTarget', props.backlogPerTaskTarget, 'give the outstanding messages per task to hold, e.g. 10');
   if (props.scaleInAfter && v.wholeSeconds('scaleInAfter', props.scaleInAfter)) {
     const seconds = props.scaleInAfter.toSeconds();
-    v.check(seconds % 60 === 0 && seconds >= 60 && seconds <= 3600,
-      `scaleInAfter (${props.scaleInAfter.toHumanString()}) must be whole minutes from 1 to 60, e.g. Duration.minutes(5): the poller reads 1-minute activity metrics over it`);
+    const minMinutes = MIN_SCALE_IN_AFTER_SECONDS / 60;
+    v.check(seconds % 60 === 0 && seconds >= MIN_SCALE_IN_AFTER_SECONDS && seconds <= 3600,
+      `scaleInAfter (${props.scaleInAfter.toHumanString()}) must be whole minutes from ${minMinutes} to 60, e.g. Duration.minutes(5): ` +
+      'the poller reads 1-minute activity metrics over it, and lets the service sleep only after two empty readings at least ' +
+      `60 seconds apart inside it, with queue counts up to a minute stale; use Duration.minutes(${minMinutes}) or more`);
   }
   if (props.pollInterval && v.wholeSeconds('pollInterval', props.pollInterval)) {
     const seconds = props.pollInterval.toSeconds();

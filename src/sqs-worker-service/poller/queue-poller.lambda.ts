@@ -2,69 +2,160 @@
  * The queue poller: invoked once a minute per worker by EventBridge Scheduler, with the
  * worker's settings as its input. It reads the queue through the SQS API (fresh, unlike
  * CloudWatch's SQS metrics, which stop for a queue idle over six hours and lag when
- * active) and the service through the ECS API, owns the step between zero and one task,
- * and publishes the backlog metric target tracking holds.
+ * active), the service through the ECS API and the scalable target (with the floor record
+ * the poller keeps in its tag) through Application Auto Scaling, runs the steps the
+ * decision module returns, and publishes the backlog metric target tracking holds.
  *
  * Bundled by projen (esbuild) into `assets/`; the AWS SDK v3 comes from the Lambda runtime.
  */
 import {
-  ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand,
+  ApplicationAutoScalingClient, DescribeScalableTargetsCommand, ListTagsForResourceCommand, RegisterScalableTargetCommand,
+  TagResourceCommand, UntagResourceCommand,
 } from '@aws-sdk/client-application-auto-scaling';
-import { CloudWatchClient, GetMetricDataCommand, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery, MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
-  ActivityHistory, backlogPerTask, decide, needsHistory, outstanding, parseTarget, POLLER_METRICS, PollerTarget,
-  pollsPerRun, QueueCounts, ServiceCounts,
+  ActivityHistory, backlogPerTask, CANARY_INTERVAL_SECONDS, decide, FLOOR_TAG_KEY, formatFloorRecord, isLate, lateSecondsOf,
+  lookbackSeconds, MinuteDatum, needsHistory, outstanding, parseFloorRecord, parseTarget, POLLER_METRICS, PollerTarget, PollInput,
+  pollsPerRun, PollStep, QueueCounts, ScalableState, ServiceCounts,
 } from './decision';
 
-const ecs = new ECSClient({});
-const autoscaling = new ApplicationAutoScalingClient({});
-const cloudwatch = new CloudWatchClient({});
+/**
+ * Every call has a timeout, so a hung call fails the run (which the poller alarm sees) rather
+ * than landing in the next run's minute.
+ */
+const CLIENT_CONFIG = { requestHandler: { requestTimeout: 5_000, connectionTimeout: 3_000 } };
+const ecs = new ECSClient(CLIENT_CONFIG);
+const autoscaling = new ApplicationAutoScalingClient(CLIENT_CONFIG);
+const cloudwatch = new CloudWatchClient(CLIENT_CONFIG);
 const sqsClients = new Map<string, SQSClient>();
 
-/** One poll's readings, kept for the run's single PutMetricData call. */
+/** When each scalable target last proved the poller may register it, and under which deployment. */
+const canaries = new Map<string, { deployment: string; at: number }>();
+
+/** Forget the canaries (tests start each case from a fresh execution environment). */
+export function resetCanaries(): void {
+  canaries.clear();
+}
+
+/** One poll's readings, kept for the run's PutMetricData. */
 interface Reading {
   readonly queue: QueueCounts;
   readonly service: ServiceCounts;
 }
 
-export async function handler(event: unknown, context?: { invokedFunctionArn?: string }): Promise<{ polls: number; actions: string[] }> {
+/** The scalable target as read: its state for the decision and its ARN for the tag calls. */
+interface ScalableTarget extends ScalableState {
+  readonly arn: string;
+}
+
+export interface RunResult {
+  readonly polls: number;
+  readonly actions: string[];
+  /** The run started too late to act (Lambda's asynchronous queue held it). */
+  readonly late?: boolean;
+}
+
+export async function handler(event: unknown, context?: { invokedFunctionArn?: string }): Promise<RunResult> {
   const target = parseTarget(event);
-  const polls = pollsPerRun(target);
   const started = Date.now();
-  const readings: Reading[] = [];
+  const lateSeconds = lateSecondsOf(target, started);
+  if (isLate({ lateSeconds })) {
+    // Acting now could race the next run; publishing nothing lets the poller alarm see it if it persists.
+    log({ late: lateSeconds, scheduledTime: target.scheduledTime, reason: 'late run: does nothing, publishes nothing' });
+    return { polls: 0, actions: [], late: true };
+  }
+  const polls = pollsPerRun(target);
+  let readings: Reading[] = [];
   const actions: string[] = [];
   const sqsHistory = queueIsLocal(target.queueUrl, context?.invokedFunctionArn);
+  let registered = false;
 
   for (let i = 0; i < polls; i++) {
     // Polls are spaced from the run's start, so a slow API call does not push later ones out.
     if (i > 0) await sleep(started + i * target.pollIntervalSeconds * 1000 - Date.now());
-    const [queue, service, registeredMin] = await Promise.all([readQueue(target), readService(target), readMinCapacity(target)]);
+    const [queue, service, scalable] = await Promise.all([readQueue(target), readService(target), readScalableTarget(target)]);
     readings.push({ queue, service });
-    const history = needsHistory(target, queue, registeredMin, i) ? await readHistory(target, new Date(), sqsHistory) : undefined;
-    const decision = decide(target, queue, service, registeredMin, i, history);
-    log({ poll: i, queue, service, registeredMin, history, decision });
-    if (decision.minCapacity !== undefined) {
-      // Absolute values only: a second run doing the same thing does no harm.
+    const input: Omit<PollInput, 'history'> = {
+      target, nowSeconds: Math.floor(Date.now() / 1000), pollIndex: i, lateSeconds, queue, service, scalable,
+    };
+    const history = needsHistory(input) ? await readHistory(target, new Date(), sqsHistory) : undefined;
+    const decision = decide({ ...input, history });
+    log({ poll: i, queue, service, scalable: { min: scalable.minCapacity, max: scalable.maxCapacity, record: scalable.record }, decision });
+    for (const step of decision.steps) {
+      const action = await runStep(target, scalable.arn, step);
+      if (action) actions.push(action);
+      if (step.kind === 'register') registered = true;
+    }
+    if (decision.action === 'wake') {
+      // Target tracking should see the backlog at once: publish what this run has read so far.
+      await publish(target, readings, started);
+      readings = [];
+    }
+  }
+
+  if (!registered) await canary(target);
+  // Published only when every call succeeded: a run that fails (a scaling call denied, say)
+  // leaves a gap in the datapoints, which is what the worker's poller alarm watches for.
+  if (readings.length > 0) await publish(target, readings, started);
+  if (registered) canaries.set(resourceId(target), { deployment: target.deployment ?? '', at: Date.now() });
+  return { polls, actions };
+}
+
+/**
+ * The permission canary: at the first run after a deploy that changes the poller's code or
+ * permissions (and at the first run of each execution environment), then hourly, a
+ * RegisterScalableTarget that changes nothing ("any parameters that you don't specify are not
+ * changed by this update request",
+ * https://docs.aws.amazon.com/autoscaling/application/APIReference/API_RegisterScalableTarget.html),
+ * so no scheduled action or other owner is overwritten. A denial fails the run, which then
+ * publishes nothing: `queuePollerAlarm` fires within minutes of the deploy, not at the first
+ * message after a sleep.
+ */
+async function canary(target: PollerTarget): Promise<void> {
+  const id = resourceId(target);
+  const last = canaries.get(id);
+  const deployment = target.deployment ?? '';
+  if (last && last.deployment === deployment && Date.now() - last.at < CANARY_INTERVAL_SECONDS * 1000) return;
+  await autoscaling.send(new RegisterScalableTargetCommand({
+    ServiceNamespace: 'ecs',
+    ScalableDimension: 'ecs:service:DesiredCount',
+    ResourceId: id,
+  }));
+  canaries.set(id, { deployment, at: Date.now() });
+  log({ canary: id, deployment, result: 'the poller may register its scalable target' });
+}
+
+/** Run one step of a decision; returns what it did, for the run's result. */
+async function runStep(target: PollerTarget, arn: string, step: PollStep): Promise<string | undefined> {
+  switch (step.kind) {
+    case 'register':
       await autoscaling.send(new RegisterScalableTargetCommand({
         ServiceNamespace: 'ecs',
         ScalableDimension: 'ecs:service:DesiredCount',
         ResourceId: resourceId(target),
-        MinCapacity: decision.minCapacity,
+        MinCapacity: step.minCapacity,
       }));
-      actions.push(`minCapacity=${decision.minCapacity}`);
-    }
-    if (decision.desiredCount !== undefined) {
-      await ecs.send(new UpdateServiceCommand({ cluster: target.clusterName, service: target.serviceName, desiredCount: decision.desiredCount }));
-      actions.push(`desiredCount=${decision.desiredCount}`);
-    }
+      return `minCapacity=${step.minCapacity}`;
+    case 'desired':
+      await ecs.send(new UpdateServiceCommand({ cluster: target.clusterName, service: target.serviceName, desiredCount: step.desiredCount }));
+      return `desiredCount=${step.desiredCount}`;
+    case 'record':
+      if (step.ifMinCapacityIs !== undefined) {
+        const now = (await describeScalableTarget(target)).MinCapacity ?? 0;
+        if (now !== step.ifMinCapacityIs) {
+          log({ record: 'left as it is', reason: `MinCapacity is ${now} now, not ${step.ifMinCapacityIs}: another run changed it` });
+          return undefined;
+        }
+      }
+      if (step.record) {
+        await autoscaling.send(new TagResourceCommand({ ResourceARN: arn, Tags: { [FLOOR_TAG_KEY]: formatFloorRecord(step.record) } }));
+        return `record=${formatFloorRecord(step.record)}`;
+      }
+      await autoscaling.send(new UntagResourceCommand({ ResourceARN: arn, TagKeys: [FLOOR_TAG_KEY] }));
+      return 'record=none';
   }
-
-  // Published only when every call succeeded: a run that fails (a scaling call denied, say)
-  // leaves a gap in the datapoints, which is what the worker's poller alarm watches for.
-  await publish(target, readings, started);
-  return { polls, actions };
 }
 
 /**
@@ -102,7 +193,7 @@ async function readService(target: PollerTarget): Promise<ServiceCounts> {
   return { desired: service.desiredCount ?? 0, running: service.runningCount ?? 0, pending: service.pendingCount ?? 0 };
 }
 
-async function readMinCapacity(target: PollerTarget): Promise<number> {
+async function describeScalableTarget(target: PollerTarget) {
   const out = await autoscaling.send(new DescribeScalableTargetsCommand({
     ServiceNamespace: 'ecs',
     ScalableDimension: 'ecs:service:DesiredCount',
@@ -113,18 +204,30 @@ async function readMinCapacity(target: PollerTarget): Promise<number> {
     throw new Error(`no scalable target is registered for ${resourceId(target)}: the stack's ScalableTarget was deleted or deregistered; ` +
       'deploy the stack again to restore it');
   }
-  return registered.MinCapacity ?? 0;
+  return registered;
+}
+
+/** The scalable target's capacities and the poller's floor record (its tag). */
+async function readScalableTarget(target: PollerTarget): Promise<ScalableTarget> {
+  const registered = await describeScalableTarget(target);
+  const arn = registered.ScalableTargetARN;
+  if (!arn) throw new Error(`DescribeScalableTargets returned no ScalableTargetARN for ${resourceId(target)}`);
+  const tags = await autoscaling.send(new ListTagsForResourceCommand({ ResourceARN: arn }));
+  return {
+    arn,
+    minCapacity: registered.MinCapacity ?? 0,
+    maxCapacity: registered.MaxCapacity ?? target.maxCapacity,
+    record: parseFloorRecord(tags.Tags?.[FLOOR_TAG_KEY]),
+  };
 }
 
 /**
- * The quiet-window history. SQS's own counters catch a trickle processed between two
- * polls (the poller's GetQueueAttributes calls keep the queue active, so they keep
- * flowing); the poller's own OutstandingMessages covers the minutes SQS has not
- * published yet. Missing datapoints count as zero.
+ * The quiet window's history, 1-minute datapoints over the lookback: SQS's own counters
+ * (which catch a trickle processed between two polls; the poller's GetQueueAttributes calls
+ * keep the queue active, so they keep flowing) and the poller's own OutstandingMessages.
  */
 async function readHistory(target: PollerTarget, now: Date, includeSqsMetrics: boolean): Promise<ActivityHistory> {
-  const start = new Date(now.getTime() - target.scaleInAfterSeconds * 1000);
-  const sqsMetric = (id: string, metricName: string) => ({
+  const sqsMetric = (id: string, metricName: string): MetricDataQuery => ({
     Id: id,
     MetricStat: {
       Metric: { Namespace: 'AWS/SQS', MetricName: metricName, Dimensions: [{ Name: 'QueueName', Value: target.queueName }] },
@@ -132,32 +235,42 @@ async function readHistory(target: PollerTarget, now: Date, includeSqsMetrics: b
       Stat: 'Sum',
     },
   });
-  const out = await cloudwatch.send(new GetMetricDataCommand({
-    StartTime: start,
-    EndTime: now,
-    MetricDataQueries: [
-      ...(includeSqsMetrics ? [sqsMetric('sent', 'NumberOfMessagesSent'), sqsMetric('received', 'NumberOfMessagesReceived')] : []),
-      {
-        Id: 'outstanding',
-        MetricStat: {
-          Metric: { Namespace: target.namespace, MetricName: POLLER_METRICS.outstanding, Dimensions: dimensions(target) },
-          Period: 60,
-          Stat: 'Maximum',
-        },
+  const queries: MetricDataQuery[] = [
+    ...(includeSqsMetrics ? [sqsMetric('sent', 'NumberOfMessagesSent'), sqsMetric('received', 'NumberOfMessagesReceived')] : []),
+    {
+      Id: 'outstanding',
+      MetricStat: {
+        Metric: { Namespace: target.namespace, MetricName: POLLER_METRICS.outstanding, Dimensions: dimensions(target) },
+        Period: 60,
+        Stat: 'Maximum',
       },
-    ],
-  }));
-  const values = (id: string) => out.MetricDataResults?.find((r) => r.Id === id)?.Values ?? [];
-  const sum = (id: string) => values(id).reduce((a, b) => a + b, 0);
+    },
+  ];
+  const series = new Map<string, MinuteDatum[]>(queries.map((q) => [q.Id!, []]));
+  let nextToken: string | undefined;
+  do {
+    const out = await cloudwatch.send(new GetMetricDataCommand({
+      StartTime: new Date(now.getTime() - lookbackSeconds(target) * 1000),
+      EndTime: now,
+      MetricDataQueries: queries,
+      ScanBy: 'TimestampAscending',
+      NextToken: nextToken,
+    }));
+    for (const result of out.MetricDataResults ?? []) {
+      const values = result.Values ?? [];
+      const datums = series.get(result.Id!);
+      (result.Timestamps ?? []).forEach((t, i) => datums?.push({ minute: Math.floor(new Date(t).getTime() / 60000), value: values[i] }));
+    }
+    nextToken = out.NextToken;
+  } while (nextToken);
   return {
-    messagesSent: sum('sent'),
-    messagesReceived: sum('received'),
-    maxOutstanding: Math.max(0, ...values('outstanding')),
-    activityDatapoints: includeSqsMetrics ? values('sent').length + values('received').length : undefined,
+    sent: includeSqsMetrics ? series.get('sent') : undefined,
+    received: includeSqsMetrics ? series.get('received') : undefined,
+    outstanding: series.get('outstanding')!,
   };
 }
 
-/** One PutMetricData call per run: each metric as a statistic set over the run's polls, stamped on the minute. */
+/** One PutMetricData call: each metric as a statistic set over the readings, stamped on the minute the run started. */
 async function publish(target: PollerTarget, readings: Reading[], started: number): Promise<void> {
   const timestamp = new Date(Math.floor(started / 60000) * 60000);
   const datum = (metricName: string, values: number[], unit: 'Count' | 'None'): MetricDatum => ({
@@ -196,7 +309,7 @@ function sqsFor(queueUrl: string): SQSClient {
   const key = region ?? 'default';
   let client = sqsClients.get(key);
   if (!client) {
-    client = new SQSClient(region ? { region } : {});
+    client = new SQSClient(region ? { ...CLIENT_CONFIG, region } : CLIENT_CONFIG);
     sqsClients.set(key, client);
   }
   return client;

@@ -1,4 +1,5 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +9,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IConstruct } from 'constructs';
 import type { PollerTarget } from './decision';
-import { POLLER_METRICS } from './decision';
+import { FLOOR_TAG_KEY, POLLER_METRICS } from './decision';
 import { QueuePollerFunction } from './queue-poller-function';
 import { addNagSuppressions, nagArnPattern } from '../../private/nag-suppressions';
 
@@ -118,6 +119,21 @@ export class QueuePoller extends Construct {
         },
       },
     }));
+    // The floor record: a tag on the scalable target, naming what the poller registered, so it
+    // only ever lowers its own MinCapacity (https://docs.aws.amazon.com/autoscaling/application/userguide/resource-tagging-support.html).
+    // TagResource and UntagResource accept aws:TagKeys: this one tag key only.
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['application-autoscaling:ListTagsForResource'],
+      resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
+    }));
+    this.role.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['application-autoscaling:TagResource', 'application-autoscaling:UntagResource'],
+      resources: [stack.formatArn({ service: 'application-autoscaling', resource: 'scalable-target', resourceName: '*' })],
+      conditions: {
+        'ForAllValues:StringEquals': { 'aws:TagKeys': [FLOOR_TAG_KEY] },
+        'Null': { 'aws:TagKeys': 'false' },
+      },
+    }));
     this.role.addToPrincipalPolicy(new iam.PolicyStatement({
       actions: ['cloudwatch:PutMetricData'],
       resources: ['*'],
@@ -159,7 +175,8 @@ export class QueuePoller extends Construct {
     addNagSuppressions(this.role.node.findChild('DefaultPolicy'), [{
       id: 'AwsSolutions-IAM5',
       reason: 'Queues are matched by this poller\'s tag (aws:ResourceTag condition), so the policy does not grow per worker; ' +
-        'Application Auto Scaling targets have random ARNs and are limited to ECS service desired counts; the CloudWatch alarm actions are ' +
+        'Application Auto Scaling targets have random ARNs and are limited to ECS service desired counts (RegisterScalableTarget) or to the ' +
+        'poller\'s own tag key (TagResource, UntagResource; ListTagsForResource reads tags only); the CloudWatch alarm actions are ' +
         'the ones Application Auto Scaling validates before RegisterScalableTarget, on alarms it does not name; GetMetricData and ' +
         'DescribeScalableTargets have no resource-level permissions; PutMetricData is limited by the cloudwatch:namespace condition.',
       appliesTo: [
@@ -203,6 +220,18 @@ export class QueuePoller extends Construct {
   }
 
   /**
+   * A fingerprint of what the poller's permissions and code are in this synth: its role's
+   * policy and its function's code location (the asset hash), hashed.
+   */
+  private deploymentFingerprint(): string {
+    const stack = Stack.of(this);
+    const policy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    const code = (this.function.node.defaultChild as lambda.CfnFunction).code;
+    const text = JSON.stringify({ policy: policy ? stack.resolve(policy.document) : null, code: stack.resolve(code) });
+    return createHash('sha256').update(text).digest('hex').slice(0, 16);
+  }
+
+  /**
    * Poll `worker` once a minute: a schedule in the worker's own scope (so it goes with
    * the worker), its queue and service tagged for this poller.
    */
@@ -226,6 +255,12 @@ export class QueuePoller extends Construct {
       scaleInAfterSeconds: worker.scaleInAfter.toSeconds(),
       pollIntervalSeconds: worker.pollInterval.toSeconds(),
       namespace: POLLER_NAMESPACE,
+      // https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-schedule-context-attributes.html:
+      // Scheduler puts each invocation's scheduled time here; a run that starts late does nothing.
+      scheduledTime: '<aws.scheduler.scheduled-time>',
+      // Changes when the poller's code or permissions change: its first run after such a deploy
+      // proves it may still register its scalable target (the canary).
+      deployment: Lazy.string({ produce: () => this.deploymentFingerprint() }),
     };
     return new scheduler.CfnSchedule(scope, 'QueuePollerSchedule', {
       description: `Queue poller for ${scope.node.path}`,

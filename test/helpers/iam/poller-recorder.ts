@@ -2,18 +2,21 @@
  * Record the AWS calls the real queue-poller handler (src/sqs-worker-service/poller/queue-poller.lambda.ts)
  * makes, with every SDK client mocked (aws-sdk-client-mock, as test/sqs-worker-service.poller.test.ts
  * does), driven through the worlds that exercise all of its calls: a wake from zero with a
- * backlog (RegisterScalableTarget, UpdateService) and a sleep after a quiet window
- * (GetMetricData, RegisterScalableTarget, UpdateService).
+ * backlog (the floor record written with TagResource, RegisterScalableTarget) and a sleep after a
+ * quiet window (GetMetricData, RegisterScalableTarget, UpdateService, UntagResource), each poll
+ * reading the scalable target's tags (ListTagsForResource); the first run of each schedule also
+ * makes the permission canary's RegisterScalableTarget.
  */
 import {
-  ApplicationAutoScalingClient, DescribeScalableTargetsCommand,
+  ApplicationAutoScalingClient, DescribeScalableTargetsCommand, ListTagsForResourceCommand, RegisterScalableTargetCommand,
 } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AwsStub, mockClient } from 'aws-sdk-client-mock';
-import { SdkCall } from './sdk-calls';
-import { handler } from '../../../src/sqs-worker-service/poller/queue-poller.lambda';
+import { scalableTargetArn, SdkCall } from './sdk-calls';
+import { FLOOR_TAG_KEY } from '../../../src/sqs-worker-service/poller/decision';
+import { handler, resetCanaries } from '../../../src/sqs-worker-service/poller/queue-poller.lambda';
 
 interface World {
   readonly visible: number;
@@ -21,7 +24,9 @@ interface World {
   readonly desired: number;
   readonly running: number;
   readonly registeredMin: number;
-  /** GetMetricData values by query id. */
+  /** The floor record's tag value, if the poller holds one. */
+  readonly floorTag?: string;
+  /** GetMetricData values by query id, one a minute up to two minutes before now. */
   readonly history: Record<string, number[]>;
 }
 
@@ -34,7 +39,8 @@ const WORLDS: Record<string, World> = {
     desired: 1,
     running: 1,
     registeredMin: 1,
-    history: { sent: [0, 0], received: [0, 0], outstanding: [0] },
+    floorTag: 'mins=1 base=0 template=0',
+    history: { sent: [0, 0, 0, 0, 0, 0, 0, 0], received: [0, 0, 0, 0, 0, 0, 0, 0], outstanding: [0, 0, 0, 0, 0, 0, 0, 0] },
   },
 };
 
@@ -43,6 +49,8 @@ const NOW = new Date('2025-03-10T08:15:42.500Z');
 /** The SDK calls of one handler run per world, by client, with the client that sent each. */
 export async function recordPollerCalls(event: unknown, invokedFunctionArn: string, region: string): Promise<Record<string, SdkCall[]>> {
   process.env.AWS_REGION = region;
+  const account = invokedFunctionArn.split(':')[4];
+  resetCanaries();
   const mocks: Array<[string, AwsStub<any, any, any>]> = [
     ['sqs', mockClient(SQSClient)],
     ['ecs', mockClient(ECSClient)],
@@ -66,19 +74,31 @@ export async function recordPollerCalls(event: unknown, invokedFunctionArn: stri
         services: [{ serviceName: input.services[0], desiredCount: world.desired, runningCount: world.running, pendingCount: 0 }],
         failures: [],
       }));
+      // Application Auto Scaling remembers what the handler registers (it reads MinCapacity back before a clean-up).
+      let minCapacity = world.registeredMin;
+      autoscaling.on(RegisterScalableTargetCommand).callsFake((input) => {
+        if (input.MinCapacity !== undefined) minCapacity = input.MinCapacity;
+        return {};
+      });
       autoscaling.on(DescribeScalableTargetsCommand).callsFake((input) => ({
         ScalableTargets: [{
           ServiceNamespace: input.ServiceNamespace,
           ScalableDimension: input.ScalableDimension,
           ResourceId: input.ResourceIds[0],
-          MinCapacity: world.registeredMin,
+          MinCapacity: minCapacity,
           MaxCapacity: 10,
           RoleARN: 'arn',
           CreationTime: NOW,
+          ScalableTargetARN: scalableTargetArn({ region, account }, input.ResourceIds[0]),
         }],
       }));
+      autoscaling.on(ListTagsForResourceCommand).resolves({ Tags: world.floorTag ? { [FLOOR_TAG_KEY]: world.floorTag } : {} });
+      // Minutes ending two minutes before now, oldest first.
+      const minute = (i: number, n: number) => new Date(Math.floor(NOW.getTime() / 60000) * 60000 - (n - i + 1) * 60000);
       cloudwatch.on(GetMetricDataCommand).resolves({
-        MetricDataResults: Object.entries(world.history).map(([id, values]) => ({ Id: id, Values: values, Timestamps: values.map(() => NOW), StatusCode: 'Complete' })),
+        MetricDataResults: Object.entries(world.history).map(([id, values]) => ({
+          Id: id, Values: values, Timestamps: values.map((_, i) => minute(i, values.length)), StatusCode: 'Complete',
+        })),
       });
 
       jest.useFakeTimers({ now: NOW });

@@ -108,6 +108,22 @@ export function iamCallsOf(call: SdkCall, env: CallerEnv, queueKey: QueueKeyLook
         },
         why,
       }];
+    // Scalable target tags: the resource is the target's ARN; TagResource and UntagResource carry
+    // the tag keys (and TagResource the values) as aws:TagKeys and aws:RequestTag context.
+    case 'application-auto-scaling:ListTagsForResource':
+      return [{ action: 'application-autoscaling:ListTagsForResource', resource: i.ResourceARN, why }];
+    case 'application-auto-scaling:TagResource':
+      return [{
+        action: 'application-autoscaling:TagResource',
+        resource: i.ResourceARN,
+        context: {
+          'aws:TagKeys': Object.keys(i.Tags ?? {}),
+          ...Object.fromEntries(Object.entries(i.Tags ?? {}).map(([k, v]) => [`aws:RequestTag/${k}`, v as string])),
+        },
+        why,
+      }];
+    case 'application-auto-scaling:UntagResource':
+      return [{ action: 'application-autoscaling:UntagResource', resource: i.ResourceARN, context: { 'aws:TagKeys': i.TagKeys ?? [] }, why }];
     case 'cloudwatch:GetMetricData': return [{ action: 'cloudwatch:GetMetricData', resource: '*', why }];
     case 'cloudwatch:PutMetricData':
       return [{ action: 'cloudwatch:PutMetricData', resource: '*', context: { 'cloudwatch:namespace': i.Namespace }, why }];

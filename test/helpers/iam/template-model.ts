@@ -134,6 +134,8 @@ export class TemplateModel {
       case 'AWS::SecretsManager::Secret': return this.getAtt(id, 'Id');
       case 'AWS::SNS::Topic': return this.getAtt(id, 'TopicArn');
       case 'AWS::KMS::Key': return this.getAtt(id, 'KeyId');
+      // A distribution's id: 'E' and 13 more upper-case letters and digits.
+      case 'AWS::CloudFront::Distribution': return `E${pseudoRandom(id, 13, UPPER_ALNUM)}`;
       case 'AWS::ECS::Cluster':
       case 'AWS::Logs::LogGroup':
       case 'AWS::Lambda::Function':

@@ -77,23 +77,40 @@ export function compile(expression: string): (lookup: Lookup) => Value {
   const or = binary(and, ['OR']);
   const ast = or();
   if (pos !== tokens.length) throw new Error(`metric math: unexpected "${tokens[pos]}" in "${expression}"`);
-  return (lookup) => evaluate(ast, lookup);
+  return closureOf(ast);
 }
 
-function evaluate(node: Node, lookup: Lookup): Value {
+type Fn = (lookup: Lookup) => Value;
+
+/** The expression as nested closures, built once: evaluating it allocates nothing (alarms evaluate it every minute of a sweep). */
+function closureOf(node: Node): Fn {
   switch (node.kind) {
-    case 'num': return node.value;
-    case 'id': return lookup(node.name);
-    case 'neg': {
-      const v = evaluate(node.arg, lookup);
-      return v === undefined ? undefined : -v;
+    case 'num': {
+      const value = node.value;
+      return () => value;
     }
-    case 'call': return call(node.fn, node.args.map((a) => evaluate(a, lookup)));
+    case 'id': {
+      const name = node.name;
+      return (lookup) => lookup(name);
+    }
+    case 'neg': {
+      const arg = closureOf(node.arg);
+      return (lookup) => {
+        const v = arg(lookup);
+        return v === undefined ? undefined : -v;
+      };
+    }
+    case 'call': return callOf(node.fn, node.args.map(closureOf));
     case 'bin': {
-      const l = evaluate(node.left, lookup);
-      const r = evaluate(node.right, lookup);
-      if (l === undefined && r === undefined) return undefined;
-      return binaryOp(node.op, l ?? 0, r ?? 0);
+      const left = closureOf(node.left);
+      const right = closureOf(node.right);
+      const op = node.op;
+      return (lookup) => {
+        const l = left(lookup);
+        const r = right(lookup);
+        if (l === undefined && r === undefined) return undefined;
+        return binaryOp(op, l ?? 0, r ?? 0);
+      };
     }
   }
 }
@@ -116,15 +133,34 @@ function binaryOp(op: string, l: number, r: number): Value {
   throw new Error(`metric math: operator ${op} is not modelled`);
 }
 
-function call(fn: string, args: Value[]): Value {
+function callOf(fn: string, args: Fn[]): Fn {
   switch (fn) {
-    case 'FILL': return args[0] ?? args[1];
-    case 'IF': {
-      if (args[0] === undefined) return undefined;
-      return args[0] !== 0 ? args[1] : args[2];
+    case 'FILL': {
+      const [m, fill] = args;
+      return (lookup) => m(lookup) ?? fill(lookup);
     }
-    case 'MAX': return args.every((a) => a === undefined) ? undefined : Math.max(...args.map((a) => a ?? 0));
-    case 'MIN': return args.every((a) => a === undefined) ? undefined : Math.min(...args.map((a) => a ?? 0));
+    case 'IF': {
+      const [condition, then, otherwise] = args;
+      return (lookup) => {
+        const c = condition(lookup);
+        if (c === undefined) return undefined;
+        return c !== 0 ? then(lookup) : otherwise(lookup);
+      };
+    }
+    case 'MAX':
+    case 'MIN': {
+      const pick = fn === 'MAX' ? Math.max : Math.min;
+      return (lookup) => {
+        let out: Value;
+        let any = false;
+        for (const a of args) {
+          const v = a(lookup);
+          if (v !== undefined) any = true;
+          out = out === undefined ? (v ?? 0) : pick(out, v ?? 0);
+        }
+        return any ? out : undefined;
+      };
+    }
   }
   throw new Error(`metric math: function ${fn} is not modelled`);
 }

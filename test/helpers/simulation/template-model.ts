@@ -65,6 +65,8 @@ export interface ScalingModel {
   readonly alarms: AlarmModel[];
   /** The queue poller's settings for this worker, when it has one. */
   readonly poller?: PollerTarget;
+  /** The worker queue's visibility timeout: how long a message held by a stopped task stays invisible. */
+  readonly visibilityTimeoutSeconds: number;
 }
 
 type Resources = Record<string, { Type: string; Properties?: any }>;
@@ -125,7 +127,20 @@ export function scalingModel(template: { Resources: Resources }): ScalingModel {
   if (schedules.length > 1) throw new Error(`expected at most one poller schedule, found ${schedules.length}`);
   const poller = schedules.length ? pollerInput(schedules[0][1].Properties.Target.Input) : undefined;
 
-  return { minCapacity: target.Properties.MinCapacity, maxCapacity: target.Properties.MaxCapacity, targetTracking, stepPolicies, alarms, poller };
+  // The worker's queue is the one with a redrive policy (its DLQ has none); SQS's default is 30 s.
+  const queues = ofType('AWS::SQS::Queue').map(([, q]) => q.Properties ?? {});
+  const workerQueue = queues.find((q) => q.RedrivePolicy) ?? queues[0];
+  const visibilityTimeoutSeconds = typeof workerQueue?.VisibilityTimeout === 'number' ? workerQueue.VisibilityTimeout : 30;
+
+  return {
+    minCapacity: target.Properties.MinCapacity,
+    maxCapacity: target.Properties.MaxCapacity,
+    targetTracking,
+    stepPolicies,
+    alarms,
+    poller,
+    visibilityTimeoutSeconds,
+  };
 }
 
 function metricRef(m: { Namespace: string; MetricName: string; Dimensions?: any[] }, stat: string, periodSeconds: number): MetricRef {
