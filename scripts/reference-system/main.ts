@@ -127,10 +127,13 @@ function wakeUpPath(resources: Record<string, any>): string[] {
   return [
     `1. a message arrives; the queue poller (EventBridge Scheduler ${schedule.Properties.ScheduleExpression}, polling every ${interval} s) ` +
       'reads visible + in-flight messages with sqs:GetQueueAttributes (the SQS API: CloudWatch\'s SQS metrics stop while a queue is idle)',
-    '2. work outstanding and a floor of 0: it registers the scalable target with MinCapacity 1 (a large backlog also sets the desired count)',
+    '2. work outstanding and the service at zero: it registers the scalable target with MinCapacity = the backlog\'s sized count ' +
+      '(ceil(outstanding / backlogPerTaskTarget), at least 1), recorded in a tag so it never lowers another owner\'s minimum',
     '3. ECS starts a task (Fargate: image pull and start, typically under a minute); the worker long-polls and receives',
     `4. above one task, target tracking holds BacklogPerTask (outstanding / running tasks) at ${target ?? '?'}`,
-    '5. after the quiet window with nothing sent, received or outstanding, the poller sets MinCapacity 0 again and the service sleeps',
+    '5. once less than one task\'s worth is outstanding, the poller lowers its floor to 1; after the quiet window (nothing sent, ' +
+      'received or outstanding, judged at the newest published SQS minute, two empty readings 60 s apart) it registers the minimum ' +
+      'it raised from and the service sleeps',
     `   worst-case detection: ${interval} s between polls + up to about 60 s for GetQueueAttributes to count a new message`,
   ];
 }
