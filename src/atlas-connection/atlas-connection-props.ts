@@ -34,8 +34,9 @@ export interface AtlasPrivateLinkOptions {
   readonly vpc: ec2.IVpc;
 
   /**
-   * Subnets for the endpoint's network interfaces; one subnet per Availability Zone is
-   * used. Spread them over several zones: Atlas's PrivateLink survives a zone outage only
+   * Subnets for the endpoint's network interfaces, one per Availability Zone.
+   *
+   * Spread them over several zones: Atlas's PrivateLink survives a zone outage only
    * with interfaces in other zones.
    *
    * @default - the VPC's private subnets, one per Availability Zone

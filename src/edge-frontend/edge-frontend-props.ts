@@ -25,8 +25,10 @@ export interface EdgeFrontendProps extends FargateServiceOptions {
   readonly port?: number;
 
   /**
-   * Path the load balancer and the container health check request; it must answer 200
-   * without calling backends (liveness), or a backend outage replaces every task.
+   * Path the load balancer and the container health check request.
+   *
+   * It must answer 200 without calling backends (liveness), or a backend outage replaces
+   * every task.
    *
    * @default '/api/health'
    */
@@ -62,8 +64,9 @@ export interface EdgeFrontendProps extends FargateServiceOptions {
   readonly targetRequestsPerTask?: number;
 
   /**
-   * How long CloudFront waits for the origin's response (1 to 180 seconds; above 60 seconds
-   * only after a quota increase for "Response timeout per origin"). A page, stream or server
+   * How long CloudFront waits for the origin's response, 1 to 180 seconds.
+   *
+   * Above 60 seconds only after a quota increase for "Response timeout per origin". A page, stream or server
    * action that takes longer gets a 504 from CloudFront. The load balancer's idle timeout and
    * the target group's deregistration delay follow it, so a rollout never cuts a request
    * CloudFront still waits for.

@@ -56,7 +56,7 @@ export interface ServiceConnectExposureOptions {
   readonly perRequestTimeout?: Duration;
 
   /**
-   * How long an idle connection stays open; 0 disables it.
+   * How long an idle connection stays open (0 disables it).
    *
    * @default Duration.minutes(5)
    */
@@ -115,7 +115,7 @@ export interface InternalAlbExposureOptions {
   readonly healthCheckInterval?: Duration;
 
   /**
-   * Time a health check may take; must be below the interval (2 to 120 seconds).
+   * Time a health check may take, 2 to 120 seconds and below the interval.
    *
    * @default Duration.seconds(4)
    */

@@ -72,8 +72,8 @@ export interface GrpcFargateServiceProps extends FargateServiceOptions {
   /**
    * A latency metric of your own for scaling and the latency alarm, in milliseconds (for
    * example p99 of a duration the app publishes with the CloudWatch embedded metric format).
-   * Its statistic must be one CloudWatch knows (Average, Maximum, p0 to p100, tmNN, ...);
-   * on a Service Connect (AWS/ECS) metric, not a percentile.
+   * Its statistic must be one CloudWatch knows (Average, Maximum, p0 to p100, tmNN, ...),
+   * and not a percentile on a Service Connect (AWS/ECS) metric.
    *
    * @default - the exposure's TargetResponseTime (see `latencyThreshold`)
    */

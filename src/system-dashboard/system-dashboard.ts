@@ -70,10 +70,11 @@ const WIDTH = 24;
 const GRAPH = { width: 8, height: 6, period: Duration.minutes(1) };
 
 /**
- * One CloudWatch dashboard for a system of this library's services: per service, the
- * signals its users look at first (edge requests, errors and latency; gRPC calls and
- * latency; queue depth, age and backlog), task counts and scaling activity, and the state
- * of every alarm the services created.
+ * One CloudWatch dashboard for a system of this library's services.
+ *
+ * Per service it shows the signals its users look at first (edge requests, errors and
+ * latency, gRPC calls and latency, queue depth, age and backlog), task counts and scaling
+ * activity, and the state of every alarm the services created.
  *
  * Task counts: without Container Insights, a frontend's come from its target group (healthy
  * tasks) and a worker's from the queue poller (running tasks); desired counts, and a gRPC
