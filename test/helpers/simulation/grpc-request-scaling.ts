@@ -22,8 +22,9 @@
  */
 import { AWS_SEMANTICS, AwsSemantics } from './aws-semantics';
 import { compile, Value } from './metric-math';
-import { AlarmState, nextState, targetTrackingDecision, TrackingState } from './simulator';
+import { AlarmState, nextState, TrackingState } from './simulator';
 import type { AlarmModel } from './template-model';
+import { largest, trackingAlarms, trackingMinute } from './tracking-minute';
 import { firstHealthySeconds } from '../../../scripts/reference-system/rollout-model';
 
 /** A CloudWatch metric the replay can produce, by namespace and name. */
@@ -200,22 +201,8 @@ export function simulateGrpcScaling(model: GrpcScalingModel, trace: GrpcTrace, a
   const serving = (t: number) => readyAt.filter((r) => r <= t).length;
   const current = (t: number) => (aws.currentCapacity === 'running' ? serving(t) : desired);
 
-  const trackingAlarms = model.tracking.flatMap((p) => (['out', 'in'] as const)
-    .filter((direction) => direction === 'out' || !p.disableScaleIn)
-    .map((direction) => ({
-      policy: p,
-      direction,
-      read: evaluator(p.metric),
-      series: [] as Value[],
-      state: 'INSUFFICIENT_DATA' as AlarmState,
-      model: {
-        threshold: direction === 'out' ? p.targetValue : p.targetValue * aws.targetTrackingInThresholdRatio,
-        comparison: direction === 'out' ? 'GreaterThanThreshold' : 'LessThanThreshold',
-        evaluationPeriods: direction === 'out' ? aws.targetTrackingOutDatapoints : aws.targetTrackingInDatapoints,
-        datapointsToAlarm: direction === 'out' ? aws.targetTrackingOutDatapoints : aws.targetTrackingInDatapoints,
-        treatMissingData: 'missing',
-      } as AlarmModel,
-    })));
+  const trackingAlarmsOf = model.tracking.flatMap((p) => trackingAlarms(p, aws, !p.disableScaleIn)
+    .map((alarm) => Object.assign(alarm, { read: evaluator(p.metric), series: [] as Value[] })));
   const stepAlarms = model.steps.map((p) => ({ policy: p, read: evaluator(p.alarm.query), series: [] as Value[], state: 'INSUFFICIENT_DATA' as AlarmState, lastAction: -Infinity }));
   const tracking = new Map<string, TrackingState>(model.tracking.map((p) => [p.id, { lastOut: -Infinity, lastOutTarget: 0, lastIn: -Infinity }]));
   const minutes: GrpcScalingResult['minutes'] = [];
@@ -236,35 +223,19 @@ export function simulateGrpcScaling(model: GrpcScalingModel, trace: GrpcTrace, a
     const t = m * 60;
     // Alarms at the start of the minute read datapoints up to minute m - 2 (one minute late).
     const visible = (series: Value[]) => series.slice(0, Math.max(0, m - 1));
-    const out: Array<{ next: number; by: string }> = [];
-    const inn: Array<{ next: number; by: string }> = [];
-    let allReadyToScaleIn = model.tracking.length > 0;
-    for (const alarm of trackingAlarms) {
-      const values = visible(alarm.series);
-      alarm.state = nextState(alarm.state, alarm.model, values);
-      if (alarm.state !== 'ALARM') {
-        if (alarm.direction === 'in') allReadyToScaleIn = false;
-        continue;
-      }
-      const real = tracking.get(alarm.policy.id)!;
-      const next = targetTrackingDecision({
-        t,
-        tt: alarm.policy,
-        state: alarm.direction === 'out' ? real : { ...real },
-        current: current(t),
-        desired,
-        value: [...values].reverse().find((v) => v !== undefined) ?? 0,
-        direction: alarm.direction,
-        clamp,
-        aws,
-      });
-      if (next === undefined) {
-        if (alarm.direction === 'in') allReadyToScaleIn = false;
-        continue;
-      }
-      (alarm.direction === 'out' ? out : inn).push({ next, by: `${alarm.policy.id} ${alarm.direction}` });
-    }
-    if (model.tracking.some((p) => p.disableScaleIn)) allReadyToScaleIn = false;
+    const minute = trackingMinute(trackingAlarmsOf, {
+      t,
+      visible: (alarm) => visible(alarm.series),
+      tracking,
+      current: current(t),
+      desired,
+      clamp,
+      aws,
+      label: (alarm) => `${alarm.policy.id} ${alarm.direction}`,
+    });
+    const out = [...minute.out];
+    const inn = [...minute.in];
+    const allReadyToScaleIn = minute.allReadyToScaleIn && !model.tracking.some((p) => p.disableScaleIn);
     for (const alarm of stepAlarms) {
       const values = visible(alarm.series);
       alarm.state = nextState(alarm.state, alarm.policy.alarm, values);
@@ -285,7 +256,6 @@ export function simulateGrpcScaling(model: GrpcScalingModel, trace: GrpcTrace, a
     }
     // The largest capacity wins, for scale-out and scale-in alike; target tracking's own
     // scale-in waits for every target tracking policy, a step policy's does not.
-    const largest = (xs: Array<{ next: number; by: string }>) => xs.reduce((a, b) => (b.next > a.next ? b : a));
     const stepIn = inn.filter((x) => / step /.test(x.by));
     const trackingIn = allReadyToScaleIn && inn.length - stepIn.length === model.tracking.length ? inn.filter((x) => !/ step /.test(x.by)) : [];
     if (out.length > 0) {
@@ -309,7 +279,7 @@ export function simulateGrpcScaling(model: GrpcScalingModel, trace: GrpcTrace, a
       latencySecondsP99: (latencyMs * (trace.tailFactor ?? 2)) / 1000,
       requestsPerTarget: perTask,
     };
-    for (const alarm of [...trackingAlarms, ...stepAlarms]) alarm.series.push(alarm.read(values));
+    for (const alarm of [...trackingAlarmsOf, ...stepAlarms]) alarm.series.push(alarm.read(values));
     minutes.push({ calls, serving: serving(t + 30), desired, cpu: values.cpu, latencyMs });
   }
   return { minutes, changes, tasksStarted, initialDesired: model.minCapacity };

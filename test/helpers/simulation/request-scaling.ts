@@ -15,8 +15,8 @@
  * a minute; alarms read them one minute late.
  */
 import { AWS_SEMANTICS, AwsSemantics } from './aws-semantics';
-import { AlarmState, nextState, targetTrackingDecision, TrackingState } from './simulator';
-import type { AlarmModel } from './template-model';
+import { TrackingState } from './simulator';
+import { largest, trackingAlarms, trackingMinute } from './tracking-minute';
 import { firstHealthySeconds } from '../../../scripts/reference-system/rollout-model';
 
 interface TrackingPolicy {
@@ -82,18 +82,7 @@ export function simulateRequestScaling(model: RequestScalingModel, trace: Reques
   let readyAt: number[] = Array.from({ length: model.minCapacity }, () => 0);
   let desired = model.minCapacity;
   const serving = (t: number) => readyAt.filter((r) => r <= t).length;
-  const alarms = model.policies.flatMap((p) => (['out', 'in'] as const).map((direction) => ({
-    policy: p,
-    direction,
-    state: 'INSUFFICIENT_DATA' as AlarmState,
-    model: {
-      threshold: direction === 'out' ? p.targetValue : p.targetValue * aws.targetTrackingInThresholdRatio,
-      comparison: direction === 'out' ? 'GreaterThanThreshold' : 'LessThanThreshold',
-      evaluationPeriods: direction === 'out' ? aws.targetTrackingOutDatapoints : aws.targetTrackingInDatapoints,
-      datapointsToAlarm: direction === 'out' ? aws.targetTrackingOutDatapoints : aws.targetTrackingInDatapoints,
-      treatMissingData: 'missing',
-    } as AlarmModel,
-  })));
+  const alarms = model.policies.flatMap((p) => trackingAlarms(p, aws));
   const tracking = new Map<string, TrackingState>(model.policies.map((p) => [p.id, { lastOut: -Infinity, lastOutTarget: 0, lastIn: -Infinity }]));
   const series: Record<string, number[]> = Object.fromEntries(model.policies.map((p) => [p.metric, []]));
   const minutes: RequestScalingResult['minutes'] = [];
@@ -110,42 +99,23 @@ export function simulateRequestScaling(model: RequestScalingModel, trace: Reques
   for (let m = 0; m < trace.minutes; m++) {
     const t = m * 60;
     // Alarms at the start of the minute read datapoints up to minute m - 2 (one minute late).
-    const proposals = { out: [] as Array<{ next: number; by: string }>, in: [] as Array<{ next: number; by: string }> };
-    let allReadyToScaleIn = true;
-    for (const alarm of alarms) {
-      const values = series[alarm.policy.metric].slice(0, Math.max(0, m - 1));
-      alarm.state = nextState(alarm.state, alarm.model, values);
-      if (alarm.state !== 'ALARM') {
-        if (alarm.direction === 'in') allReadyToScaleIn = false;
-        continue;
-      }
-      // Scale-in is decided on a copy of the policy's cooldown state: it happens only if every policy agrees.
-      const real = tracking.get(alarm.policy.id)!;
-      const next = targetTrackingDecision({
-        t,
-        tt: alarm.policy,
-        state: alarm.direction === 'out' ? real : { ...real },
-        current: serving(t),
-        desired,
-        value: values[values.length - 1],
-        direction: alarm.direction,
-        clamp,
-        aws,
-      });
-      if (next === undefined) {
-        if (alarm.direction === 'in') allReadyToScaleIn = false;
-        continue;
-      }
-      proposals[alarm.direction].push({ next, by: `${alarm.policy.metric} ${alarm.direction}` });
-    }
+    const proposals = trackingMinute(alarms, {
+      t,
+      visible: (alarm) => series[alarm.policy.metric].slice(0, Math.max(0, m - 1)),
+      tracking,
+      current: serving(t),
+      desired,
+      clamp,
+      aws,
+      label: (alarm) => `${alarm.policy.metric} ${alarm.direction}`,
+    });
     // AWS: with several policies, the one giving the largest capacity wins, for scale-out and
     // scale-in alike (PutScalingPolicy API reference), and target tracking scales in only when
     // every policy is ready to (Application Auto Scaling user guide, target tracking).
-    const largest = (xs: Array<{ next: number; by: string }>) => xs.reduce((a, b) => (b.next > a.next ? b : a));
     if (proposals.out.length > 0) {
       const winner = largest(proposals.out);
       apply(m, winner.next, winner.by);
-    } else if (allReadyToScaleIn && proposals.in.length === model.policies.length) {
+    } else if (proposals.allReadyToScaleIn && proposals.in.length === model.policies.length) {
       const winner = largest(proposals.in);
       for (const p of model.policies) tracking.get(p.id)!.lastIn = t;
       apply(m, winner.next, winner.by);
