@@ -32,13 +32,12 @@ export const IDLE_THEN_ONE: Trace = {
  */
 export const TRICKLE_START = 10 * MINUTE + 15;
 export const TRICKLE_END = TRICKLE_START + 2 * HOUR;
-export const TRICKLE: Trace = {
-  name: 'trickle: one message every 30 s',
-  durationSeconds: TRICKLE_END + 40 * MINUTE,
-  arrivals: every(TRICKLE_START, TRICKLE_END, 30),
-  processingSeconds: 5,
-  concurrency: CONCURRENCY,
-};
+export const TRICKLE = trickle('trickle: one message every 30 s', TRICKLE_START, TRICKLE_END, 40 * MINUTE);
+
+/** One message every 30 s, 5 s each, from `start` to `end`, then `quietAfter` seconds of silence. */
+function trickle(name: string, start: number, end: number, quietAfter: number): Trace {
+  return { name, durationSeconds: end + quietAfter, arrivals: every(start, end, 30), processingSeconds: 5, concurrency: CONCURRENCY };
+}
 
 /** 5,000 messages at once, then silence. */
 export const BURST_AT = 10 * MINUTE;
@@ -107,13 +106,7 @@ export const BURST_PHASES = [0, 10, 20, 30, 40, 50, 5, 55];
  */
 export const STOP_TRICKLE_START = 35 * MINUTE + 15;
 export const STOP_TRICKLE_END = STOP_TRICKLE_START + 30 * MINUTE;
-export const TRICKLE_THAT_STOPS: Trace = {
-  name: 'trickle for 30 minutes, then silence',
-  durationSeconds: STOP_TRICKLE_END + 45 * MINUTE,
-  arrivals: every(STOP_TRICKLE_START, STOP_TRICKLE_END, 30),
-  processingSeconds: 5,
-  concurrency: CONCURRENCY,
-};
+export const TRICKLE_THAT_STOPS = trickle('trickle for 30 minutes, then silence', STOP_TRICKLE_START, STOP_TRICKLE_END, 45 * MINUTE);
 
 /** `trace` with one more message at `t` (named for the report). */
 export function withMessageAt(trace: Trace, t: number, why: string): Trace {
