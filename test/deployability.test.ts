@@ -7,19 +7,20 @@
 import { App, Stack, StackProps, Tags } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
   AtlasAuth, AtlasConnection, EdgeFrontend, EdgeFrontendProps, GrpcFargateService, SqsWorkerService, SystemDashboard,
 } from '../src';
+import { EC2_DESCRIPTION } from './helpers/aws-rules';
 import { TEST_IMAGE } from './helpers/fixtures';
 import { ec2Description } from '../src/private/aws-strings';
 
-/** EC2's rule for security group and rule descriptions (API_CreateSecurityGroup, cfn-lint E3031). */
-const EC2_DESCRIPTION = /^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]{0,255}$/;
 const ATLAS_HOST = 'cluster0-pl-0.ab1cd.mongodb.net';
 const ENDPOINT_SERVICE = 'com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0';
 const PROJECT = '5f1a2b3c4d5e6f7a8b9c0d1e';
@@ -45,6 +46,8 @@ function resources(template: Template, type: string): Record<string, any> {
 function updatedInPlace(before: Template, after: Template, type: string): string[] {
   const old = resources(before, type);
   const now = resources(after, type);
+  // A type absent on either side would make every comparison vacuous.
+  expect({ type, before: Object.keys(old).length > 0, after: Object.keys(now).length > 0 }).toEqual({ type, before: true, after: true });
   return Object.keys(now).filter((id) => id in old && JSON.stringify(old[id].Properties) !== JSON.stringify(now[id].Properties));
 }
 
@@ -124,7 +127,10 @@ describe('the second deploy: nothing AWS refuses to update in place is updated i
   });
 
   test('removing originCertificate replaces it back', () => {
-    expect(updatedInPlace(edge(withDomain(true)), edge(withDomain(false)), 'AWS::CloudFront::VpcOrigin')).toEqual([]);
+    const before = edge(withDomain(true));
+    const after = edge(withDomain(false));
+    expect(updatedInPlace(before, after, 'AWS::CloudFront::VpcOrigin')).toEqual([]);
+    expect(Object.keys(resources(after, 'AWS::CloudFront::VpcOrigin'))).not.toEqual(Object.keys(resources(before, 'AWS::CloudFront::VpcOrigin')));
   });
 
   test('adding stack tags changes nothing on the VPC origin (a tag update is refused too)', () => {
@@ -163,8 +169,9 @@ describe('the second deploy: nothing AWS refuses to update in place is updated i
   });
 
   test('the same role keeps its database user (no needless replacement), and a new project id is a replacement by the extension\'s schema', () => {
-    expect(Object.keys(resources(atlasUsers('shop-worker'), 'MongoDB::Atlas::DatabaseUser')))
-      .toEqual(Object.keys(resources(atlasUsers('shop-worker'), 'MongoDB::Atlas::DatabaseUser')));
+    const ids = Object.keys(resources(atlasUsers('shop-worker'), 'MongoDB::Atlas::DatabaseUser'));
+    expect(ids).toHaveLength(1);
+    expect(Object.keys(resources(atlasUsers('shop-worker'), 'MongoDB::Atlas::DatabaseUser'))).toEqual(ids);
     // ProjectId is create-only in MongoDB::Atlas::DatabaseUser: CloudFormation replaces, creating the user in the new project first.
     const changed = updatedInPlace(atlasUsers('shop-worker'), atlasUsers('shop-worker', 'aaaaaaaaaaaaaaaaaaaaaaaa'), 'MongoDB::Atlas::DatabaseUser');
     expect(changed).toHaveLength(1);
@@ -180,7 +187,9 @@ describe('the second deploy: nothing AWS refuses to update in place is updated i
       atlas.grantConnectToService(service);
       return Template.fromStack(env.stack);
     };
-    expect(updatedInPlace(users('arn:aws:iam::123456789012:role/a'), users('arn:aws:iam::123456789012:role/b'), 'MongoDB::Atlas::DatabaseUser')).toEqual([]);
+    const [a, b] = [users('arn:aws:iam::123456789012:role/a'), users('arn:aws:iam::123456789012:role/b')];
+    expect(updatedInPlace(a, b, 'MongoDB::Atlas::DatabaseUser')).toEqual([]);
+    expect(Object.keys(resources(b, 'MongoDB::Atlas::DatabaseUser'))).not.toEqual(Object.keys(resources(a, 'MongoDB::Atlas::DatabaseUser')));
   });
 });
 
@@ -214,6 +223,7 @@ describe('account-wide names carry the region: the same stack deploys to two reg
 
   test('env-agnostic: every account-wide name contains the deploy-time region', () => {
     const names = accountWideNames(undefined);
+    expect(names.length).toBeGreaterThanOrEqual(4);
     expect(names.filter((n) => !n.includes('{"Ref":"AWS::Region"}'))).toEqual([]);
   });
 
@@ -271,5 +281,33 @@ describe('a queue in another environment, accepted on purpose', () => {
     const queue = sqs.Queue.fromQueueArn(env.stack, 'Here', 'arn:aws:sqs:us-east-1:123456789012:orders');
     new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue, allowQueueInAnotherEnvironment: true });
     expect(Annotations.fromStack(env.stack).findWarning('*', Match.stringLikeRegexp('allowQueueInAnotherEnvironment'))).toEqual([]);
+  });
+});
+
+describe('queueMetricsAlarm and allowQueueInAnotherEnvironment', () => {
+  const metricsAlarm = (arn: string) => {
+    const env = environment();
+    const queue = sqs.Queue.fromQueueArn(env.stack, 'Given', arn);
+    return new SqsWorkerService(env.stack, 'Worker', { cluster: env.cluster, image: TEST_IMAGE, queue, allowQueueInAnotherEnvironment: true }).queueMetricsAlarm;
+  };
+
+  test('a queue of this environment keeps the alarm, the flag notwithstanding; one elsewhere has none (its metrics live there)', () => {
+    expect(metricsAlarm('arn:aws:sqs:us-east-1:123456789012:orders')).toBeInstanceOf(Alarm);
+    expect(metricsAlarm('arn:aws:sqs:eu-west-1:210987654321:orders')).toBeUndefined();
+  });
+});
+
+describe('secrets ECS cannot fetch', () => {
+  test('a secret known by a partial ARN (Secret.fromSecretNameV2) gets a warning with the fix; a complete ARN none', () => {
+    const env = environment();
+    const partial = secretsmanager.Secret.fromSecretNameV2(env.stack, 'ByName', 'prod/orders/api-key');
+    const complete = secretsmanager.Secret.fromSecretCompleteArn(env.stack, 'ByArn', 'arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/orders/db-AbCdEf');
+    new SqsWorkerService(env.stack, 'Worker', {
+      cluster: env.cluster,
+      image: TEST_IMAGE,
+      secrets: { API_KEY: ecs.Secret.fromSecretsManager(partial), DB: ecs.Secret.fromSecretsManager(complete, 'password') },
+    });
+    const warnings = Annotations.fromStack(env.stack).findWarning('*', Match.stringLikeRegexp('partial ARN')).map((m) => String(m.entry.data));
+    expect(warnings).toEqual([expect.stringMatching(/^secrets API_KEY names the secret prod\/orders\/api-key by a partial ARN .*fromSecretCompleteArn/)]);
   });
 });

@@ -682,6 +682,8 @@ describe('GrpcFargateService input checks AWS would otherwise reject at deploy t
       /healthCheck.interval \(4 seconds\) must be from 5 seconds to 5 minutes/],
     ['a container memory limit that leaves the proxy 24 MiB', () => ({ containerMemoryLimitMiB: 1000 }),
       /containerMemoryLimitMiB \(1000\) leaves 24 MiB of memoryLimitMiB \(1024\) for the ECS Service Connect proxy.*at least 64 MiB: lower containerMemoryLimitMiB to 960 or less, or raise memoryLimitMiB/],
+    ['a token stopTimeout (SHUTDOWN_GRACE_SECONDS is derived from it at synth)', () => ({ stopTimeout: Duration.seconds(Lazy.number({ produce: () => 30 })) }),
+      /shutdownDrain and stopTimeout must be known at synthesis .*pass literal durations/],
     ['a token port with Service Connect', () => ({ port: Lazy.number({ produce: () => 50051 }) }),
       /port \(an unresolved token\) cannot be used with GrpcExposure.serviceConnect\(\).*pass the port as a number \(e.g. 50051\)/],
     ['an unknown statistic (p100.5) in latencyMetric', () => ({ latencyMetric: new cloudwatch.Metric({ namespace: 'Orders', metricName: 'CallDuration', statistic: 'p100.5' }) }),

@@ -99,6 +99,12 @@ describe.each(SYSTEMS)('IAM contract: $name', (system) => {
     expect(pollerTagValue).toEqual(expect.any(String));
   });
 
+  test('the principals the conditional blocks below depend on are found where each system has them (no block silently skipped)', () => {
+    const reference = system.name.startsWith('reference system');
+    expect({ web: Boolean(web), orders: Boolean(orders), producer: Boolean(producerId), secrets: m.logicalIds('AWS::SecretsManager::Secret').length > 0 })
+      .toEqual({ web: reference, orders: reference, producer: !reference, secrets: !reference });
+  });
+
   // ---------------------------------------------------------------------------------------
   describe('(a) the queue poller: every call its handler makes is allowed', () => {
     let recorded: Record<string, Record<string, SdkCall[]>>;

@@ -482,6 +482,18 @@ describe('SqsWorkerService scaling', () => {
     const two = Object.keys(Template.fromStack(env2.stack).toJSON().Resources).length;
     expect(two - one).toBeLessThanOrEqual(20);
   });
+
+  test('fails at synth, before IAM would at deploy, when the poller\'s policy outgrows a role\'s 10,240 characters', () => {
+    // Service ARNs are short references in the template and long once deployed: 20 workers
+    // fit a 9-character stack name; 23 do not (a deploy would fail "LimitExceeded").
+    const workers = (count: number) => {
+      const env = testEnvironment();
+      for (let i = 0; i < count; i++) new SqsWorkerService(env.stack, `W${i}`, { cluster: env.cluster, image: TEST_IMAGE });
+      return () => Template.fromStack(env.stack);
+    };
+    expect(workers(20)).not.toThrow();
+    expect(workers(23)).toThrow(/the queue poller's role policy would hold about \d+ characters once deployed for the 23 workers of stack TestStack, over IAM's limit of 10240 .*put some workers in another stack/);
+  });
 });
 
 /** Statements of the queue poller role's policy. */

@@ -257,11 +257,13 @@ export class AtlasConnection extends Construct {
       grantRead: (grantee: iam.IGrantable) => {
         grant = secret.grantRead(grantee);
         // As aws-cdk-lib grants a secret's own key: decrypt through Secrets Manager only. In the
-        // role's policy, which a key's default policy (account root) lets take effect.
+        // role's policy, which a key's default policy (account root) lets take effect; part of
+        // the grant grantConnect returns.
         if (key) {
-          grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+          grant = grant.combine(iam.Grant.addToPrincipal({
+            grantee,
             actions: ['kms:Decrypt'],
-            resources: [key.keyArn],
+            resourceArns: [key.keyArn],
             conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
           }));
         }

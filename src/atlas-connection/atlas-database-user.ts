@@ -45,7 +45,7 @@ export function createDatabaseUser(scope: Construct, id: string, role: iam.IRole
  * a new role ARN means a new logical id: CloudFormation creates the new user, then deletes
  * the old one. What identifies the ARN at synth: the ARN itself when it is literal (an
  * imported role), else the role's literal name and path, else (a generated name, which
- * changes only when the role is replaced) the role's construct path.
+ * changes only when the role is replaced) the role's construct path, as earlier releases did.
  */
 export function databaseUserId(role: iam.IRole): string {
   const cfnRole = role.node.defaultChild instanceof iam.CfnRole ? role.node.defaultChild : undefined;
@@ -55,7 +55,8 @@ export function databaseUserId(role: iam.IRole): string {
   } else if (cfnRole?.roleName !== undefined && !Token.isUnresolved(cfnRole.roleName)) {
     identity = `name:${cfnRole.path ?? '/'}${cfnRole.roleName}`;
   } else {
-    identity = `construct:${Names.uniqueId(role)}`;
+    // The id earlier releases gave every user, kept so that no deployed user is replaced.
+    return `DatabaseUser${Names.uniqueId(role)}`;
   }
   return `DatabaseUser${crypto.createHash('sha256').update(identity).digest('hex').slice(0, 12).toUpperCase()}`;
 }

@@ -137,7 +137,7 @@ export interface FargateServiceOptions {
   /**
    * Where tasks run: Fargate on-demand, Spot, or a mix.
    *
-   * @default - depends on the construct: on-demand for request-serving services, Spot for workers
+   * @default - depends on the construct: on-demand for request-serving services; for workers one on-demand task, the rest split 1:3 between on-demand and Spot
    */
   readonly capacityStrategy?: CapacityStrategy;
 

@@ -152,7 +152,7 @@ function checkVpcOriginPrerequisites(v: PropsValidator, scope: Construct, vpc: e
     Annotations.of(scope).addWarningV2('cdk-fargate-system:vpc-origin-imported-vpc',
       `VPC ${vpc.node.path} is imported, so its internet gateway cannot be checked: CloudFront VPC origins need one attached ` +
       '(the deployment of the VPC origin fails without it), and the load balancer\'s subnets must avoid the AZ IDs VPC origins do not support ' +
-      '(use1-az3, usw1-az2, apne1-az3, cac1-az3)');
+      `(${Object.values(VPC_ORIGIN_EXCLUDED_ZONES).join(', ')})`);
   }
 }
 
@@ -167,8 +167,9 @@ function checkAccessLogBucketRegion(scope: Construct, props: EdgeFrontendProps):
   if (Token.isUnresolved(region) || !NO_CLOUDFRONT_LOG_BUCKET_REGIONS.includes(region)) return;
   Annotations.of(scope).addWarningV2('cdk-fargate-system:access-log-bucket-opt-in-region',
     `accessLogBucket ${bucket.node.path} is in ${region}, where CloudFront delivers no standard logs (an opt-in region), while the ` +
-    'load balancer logs only to a bucket of its own region: CloudFront\'s logs will not arrive. Log CloudFront elsewhere ' +
-    '(a bucket in us-east-1, on the distribution) and pass only a bucket for the load balancer, or accept load-balancer logs only');
+    'load balancer logs only to a bucket of its own region: CloudFront\'s logs will not arrive. Leave accessLogBucket unset and ' +
+    'log each where it can: frontend.loadBalancer.logAccessLogs(bucket) for the load balancer, and CloudFront standard logs to a ' +
+    'bucket in another region (e.g. us-east-1) through the distribution (frontend.distribution), or accept load-balancer logs only');
 }
 
 /** ` (us-east-1a, us-east-1b)`, or nothing when the zones are known only at deploy time. */

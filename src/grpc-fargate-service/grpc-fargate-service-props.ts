@@ -52,8 +52,8 @@ export interface GrpcFargateServiceProps extends FargateServiceOptions {
    * Latency above which the service scales out, and the latency alarm's threshold.
    *
    * A step policy adds one task when latency stays above it for 3 minutes and two above
-   * twice it, at most every 4 minutes (the time an added task takes to start and show in
-   * the alarm). While latency is above it, CPU target tracking is held at its target, so it
+   * twice it, with a 4-minute cooldown (the time an added task takes to start and show in
+   * the alarm; during it, a larger step that fires adds only the difference). While latency is above it, CPU target tracking is held at its target, so it
    * neither scales in against the step policy nor scales out on its own: latency that more
    * tasks cannot cure (a slow dependency) takes the service to maxCapacity and keeps it
    * there, and the latency alarm says so; CPU tracking scales in once latency is back under

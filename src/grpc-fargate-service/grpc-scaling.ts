@@ -6,6 +6,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import { SCALE_IN_COOLDOWN, SCALE_OUT_COOLDOWN } from '../private/scaling-cooldowns';
+import { addRequestCountTracking } from '../private/throughput-scaling';
 
 // How GrpcFargateService scales, and why it is not the usual "target tracking + a step policy".
 //
@@ -95,18 +96,7 @@ export function addGrpcScaling(scope: Construct, props: GrpcScalingProps): GrpcS
     customizedMetricSpecification: { metrics: queries },
   };
 
-  let requestCount: appscaling.TargetTrackingScalingPolicy | undefined;
-  if (props.targetRequestsPerTask !== undefined && props.targetGroup) {
-    const tg = props.targetGroup;
-    requestCount = props.scalableTarget.scaleToTrackMetric('RequestCountTracking', {
-      predefinedMetric: appscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
-      resourceLabel: `${tg.firstLoadBalancerFullName}/${tg.targetGroupFullName}`,
-      targetValue: props.targetRequestsPerTask,
-      scaleOutCooldown: SCALE_OUT_COOLDOWN,
-      scaleInCooldown: SCALE_IN_COOLDOWN,
-    });
-  }
-
+  const requestCount = addRequestCountTracking(props);
   return { cpu, requestCount, latency: addLatencyScaling(scope, props) };
 }
 

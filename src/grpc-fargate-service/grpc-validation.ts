@@ -55,6 +55,10 @@ export function validateGrpcProps(v: PropsValidator, scope: IConstruct, props: G
   const stopTimeout = props.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
   const drain = props.shutdownDrain ?? GRPC_DEFAULTS.shutdownDrain;
   v.durationInRange('shutdownDrain', props.shutdownDrain, Duration.seconds(0), Duration.seconds(60), 'give 0 to 60 seconds');
+  // SHUTDOWN_GRACE_SECONDS is computed from both at synth: a token would make it garbage.
+  v.check(!drain.isUnresolved() && !stopTimeout.isUnresolved(),
+    'shutdownDrain and stopTimeout must be known at synthesis (the construct derives SHUTDOWN_GRACE_SECONDS from them): ' +
+    'pass literal durations, e.g. Duration.seconds(5) and Duration.seconds(30)');
   if (v.wholeSeconds('shutdownDrain', drain) && v.wholeSeconds('stopTimeout', stopTimeout)) {
     const grace = shutdownGraceSeconds(drain.toSeconds(), stopTimeout.toSeconds());
     const needed = drain.toSeconds() + MIN_SHUTDOWN_GRACE_SECONDS + SHUTDOWN_CLOSE_SECONDS + SHUTDOWN_MARGIN_SECONDS;

@@ -1,6 +1,6 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
-import { addNagSuppressions } from './nag-suppressions';
+import { addNagSuppressions, NAG_PARTITION } from './nag-suppressions';
 
 /** Construct id of aws-cdk-lib's singleton provider function behind every AwsCustomResource of a stack. */
 const AWS_CUSTOM_RESOURCE_PROVIDER = 'AWS679f53fac002430cb0da5b7982bd2287';
@@ -12,11 +12,12 @@ const AWS_CUSTOM_RESOURCE_PROVIDER = 'AWS679f53fac002430cb0da5b7982bd2287';
  * resource-level permissions.
  *
  * @param customResource the AwsCustomResource (or the construct holding its CustomResourcePolicy)
- * @param why which calls need `Resource::*`
+ * @param why which calls need `Resource::*`; undefined when the policy names its resources
+ *   (then only the provider's findings are suppressed)
  */
-export function suppressAwsCustomResourceFindings(customResource: IConstruct, why: string): void {
+export function suppressAwsCustomResourceFindings(customResource: IConstruct, why?: string): void {
   const policy = customResource.node.tryFindChild('CustomResourcePolicy');
-  if (policy) {
+  if (policy && why) {
     addNagSuppressions(policy, [{ id: 'AwsSolutions-IAM5', reason: why, appliesTo: ['Resource::*'] }]);
   }
   const provider = Stack.of(customResource).node.tryFindChild(AWS_CUSTOM_RESOURCE_PROVIDER);
@@ -32,7 +33,7 @@ export function suppressAwsCustomResourceFindings(customResource: IConstruct, wh
     addNagSuppressions(role, [{
       id: 'AwsSolutions-IAM4',
       reason: 'aws-cdk-lib\'s AwsCustomResource provider uses AWSLambdaBasicExecutionRole to write its logs.',
-      appliesTo: [{ regex: '/^Policy::arn:(<AWS::Partition>|aws[a-z-]*):iam::aws:policy\\/service-role\\/AWSLambdaBasicExecutionRole$/g' }],
+      appliesTo: [{ regex: `/^Policy::arn:${NAG_PARTITION}:iam::aws:policy\\/service-role\\/AWSLambdaBasicExecutionRole$/g` }],
     }]);
   }
 }

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { ec2Description } from './aws-strings';
 import { containerInsightsOf, ContainerInsightsState } from './container-insights';
 import { addNagSuppressions } from './nag-suppressions';
-import { validateServiceOptions, warnAboutPlaintextSecrets } from './service-options-validation';
+import { validateServiceOptions, warnAboutPartialSecretArns, warnAboutPlaintextSecrets } from './service-options-validation';
 import { guardStackResourceLimit } from './stack-limits';
 import { PropsValidator } from './validation';
 import { CapacityStrategy } from '../common/capacity-strategy';
@@ -90,6 +90,7 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     // Validate everything before creating anything.
     validateServiceOptions(this, props, spec, { cpu, memoryLimitMiB, cpuArchitecture });
     warnAboutPlaintextSecrets(this, props.environment);
+    warnAboutPartialSecretArns(this, props.secrets);
 
     this.capacityStrategy = props.capacityStrategy ?? spec.defaultCapacityStrategy;
     this.minCapacity = spec.minCapacity;
@@ -141,10 +142,10 @@ export abstract class FargateServiceBase extends Construct implements ec2.IConne
     // An image is an object whose name is known only once bound to a container: an empty
     // name (ContainerImage.fromRegistry('')) would reach ECS, which refuses the task definition.
     const imageName = this.container.imageName;
-    if (!Token.isUnresolved(imageName) && imageName.trim() === '') {
-      throw new Error(`${spec.constructName} '${this.node.path}' has invalid props:\n  - image names no image (an empty name): ` +
-        'pass ecs.ContainerImage.fromRegistry(\'<registry>/<repository>:<tag>\'), fromEcrRepository(...) or fromAsset(...)');
-    }
+    const image = new PropsValidator(spec.constructName);
+    image.check(Token.isUnresolved(imageName) || imageName.trim() !== '', 'image names no image (an empty name): ' +
+      'pass ecs.ContainerImage.fromRegistry(\'<registry>/<repository>:<tag>\'), fromEcrRepository(...) or fromAsset(...)');
+    image.throwIfInvalid(this);
 
     if (props.readonlyRootFilesystem) {
       // Fargate has no tmpfs: a task-scoped bind volume keeps /tmp writable.

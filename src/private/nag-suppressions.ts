@@ -31,6 +31,9 @@ export function addNagSuppressions(scope: IConstruct, suppressions: NagSuppressi
   });
 }
 
+/** An ARN's partition in a cdk-nag finding: a token (`<AWS::Partition>`) or a literal (`aws`, `aws-cn`, ...). */
+export const NAG_PARTITION = '(<AWS::Partition>|aws[a-z-]*)';
+
 /**
  * A cdk-nag `appliesTo` pattern for a wildcard resource ARN of `service` whose resource part
  * matches `resourceRegex`, in both forms a finding can take: with tokens (`arn:<AWS::Partition>:
@@ -39,7 +42,7 @@ export function addNagSuppressions(scope: IConstruct, suppressions: NagSuppressi
  * synthesized template). `resourceRegex` is a regex source for everything after the account.
  */
 export function nagArnPattern(service: string, resourceRegex: string): { regex: string } {
-  const partition = '(<AWS::Partition>|aws[a-z-]*)';
+  const partition = NAG_PARTITION;
   const region = '(<AWS::Region>|[a-z0-9-]*)';
   const account = '(<AWS::AccountId>|\\d{12})';
   return { regex: `/^Resource::arn:${partition}:${service}:${region}:${account}:${resourceRegex}$/g` };

@@ -85,3 +85,22 @@ export function warnAboutPlaintextSecrets(scope: IConstruct, environment: { [key
     }
   }
 }
+
+/**
+ * A Secrets Manager secret known by a partial ARN (no 6-character suffix, as
+ * `Secret.fromSecretNameV2` gives) cannot be fetched by ECS at task start
+ * (Secret.valueFrom: "the full ARN of the Secrets Manager secret",
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Secret.html). The name part
+ * of the ARN is usually literal even when the rest is a token, so the suffix can be checked.
+ * A warning, not a failure: a name may itself end in `-` and six characters.
+ */
+export function warnAboutPartialSecretArns(scope: IConstruct, secrets: { [key: string]: ecs.Secret } | undefined): void {
+  for (const [key, secret] of Object.entries(secrets ?? {})) {
+    const name = secret.arn.match(/:secretsmanager:.*:secret:([^:]+)/)?.[1];
+    if (name === undefined || Token.isUnresolved(name) || /-[A-Za-z0-9]{6}$/.test(name)) continue;
+    Annotations.of(scope).addWarningV2('cdk-fargate-system:partial-secret-arn',
+      `secrets ${key} names the secret ${name} by a partial ARN (no 6-character suffix): ECS cannot fetch it when a task starts, and ` +
+      'the execution role\'s grant does not match it; import it with secretsmanager.Secret.fromSecretCompleteArn(scope, id, ' +
+      '\'arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf\')');
+  }
+}

@@ -25,14 +25,22 @@ export function addThroughputScaling(props: ThroughputScalingProps): {
     scaleOutCooldown: SCALE_OUT_COOLDOWN,
     scaleInCooldown: SCALE_IN_COOLDOWN,
   });
-  if (props.targetRequestsPerTask === undefined || !props.targetGroup) return { cpu };
+  return { cpu, requestCount: addRequestCountTracking(props) };
+}
+
+/**
+ * Target tracking on requests per task behind an ALB (ALBRequestCountPerTarget), when both a
+ * target and a target group are given; shared by EdgeFrontend and GrpcFargateService.
+ */
+export function addRequestCountTracking(props: Pick<ThroughputScalingProps, 'scalableTarget' | 'targetRequestsPerTask' | 'targetGroup'>):
+appscaling.TargetTrackingScalingPolicy | undefined {
+  if (props.targetRequestsPerTask === undefined || !props.targetGroup) return undefined;
   const tg = props.targetGroup;
-  const requestCount = props.scalableTarget.scaleToTrackMetric('RequestCountTracking', {
+  return props.scalableTarget.scaleToTrackMetric('RequestCountTracking', {
     predefinedMetric: appscaling.PredefinedMetric.ALB_REQUEST_COUNT_PER_TARGET,
     resourceLabel: `${tg.firstLoadBalancerFullName}/${tg.targetGroupFullName}`,
     targetValue: props.targetRequestsPerTask,
     scaleOutCooldown: SCALE_OUT_COOLDOWN,
     scaleInCooldown: SCALE_IN_COOLDOWN,
   });
-  return { cpu, requestCount };
 }

@@ -116,7 +116,7 @@ export interface SqsWorkerServiceProps extends FargateServiceOptions {
    *
    * Shorter means a faster wake from zero and a longer-running (costlier) poller:
    * the poller's run lasts about `60 s - pollInterval`. In us-east-1 list prices, the
-   * poller's Lambda duration costs about $0.07 a month per worker at 60 seconds, $2.2
+   * poller's Lambda duration costs about $0.04 a month per worker at 60 seconds, $2.2
    * at 30 seconds and $3.7 at 10 seconds (arm64, 128 MB); see the README for the rest
    * of the poller's cost.
    *

@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { POLLER_METRICS, pollerMetric, QueuePoller } from './poller/queue-poller';
 import { addBacklogScaling } from './queue-scaling';
 import { SqsWorkerServiceProps } from './sqs-worker-service-props';
-import { WORKER_DEFAULTS, validateWorkerProps } from './sqs-worker-validation';
+import { queueInAnotherEnvironment, WORKER_DEFAULTS, validateWorkerProps } from './sqs-worker-validation';
 import { CapacityStrategy } from '../common/capacity-strategy';
 import { FargateServiceBase } from '../private/fargate-service-base';
 import { addNagSuppressions, nagArnPattern } from '../private/nag-suppressions';
@@ -72,8 +72,8 @@ export class SqsWorkerService extends FargateServiceBase {
    * Fires when the service ran in 28 of the last 30 minutes without CloudWatch holding an AWS/SQS
    * datapoint for the queue. The poller then cannot see messages processed between two of its
    * polls: it judges quiet by its own readings alone, after an hour, so a trickle may wake the
-   * service again and again. Absent when `allowQueueInAnotherEnvironment` is set (the queue's
-   * metrics live in its own account and region).
+   * service again and again. Absent for a queue known to be in another account or region
+   * (`allowQueueInAnotherEnvironment`): its metrics live there.
    */
   public readonly queueMetricsAlarm?: cloudwatch.Alarm;
   /** The alarms above, for wiring actions in one loop. */
@@ -193,7 +193,8 @@ export class SqsWorkerService extends FargateServiceBase {
       // Silence is the failure this alarm exists for.
       treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
-    if (!props.allowQueueInAnotherEnvironment) {
+    // Left out only for a queue known to be elsewhere: its AWS/SQS metrics cannot be read here.
+    if (!queueInAnotherEnvironment(this.queue, this)) {
       // SQS publishes every minute for an active queue, and a queue with a running worker is
       // active (its ReceiveMessage calls): 28 minutes outlast a reactivated queue's documented
       // delay (up to 15 minutes, never published) plus a publication lag of up to 10 minutes.

@@ -70,14 +70,14 @@ export function validateWorkerProps(v: PropsValidator, scope: IConstruct, props:
 function checkGivenQueue(v: PropsValidator, scope: IConstruct, props: SqsWorkerServiceProps): void {
   const queue = props.queue!;
   const stack = Stack.of(scope);
-  const differs = (a: string, b: string) => Token.compareStrings(a, b) === TokenComparison.DIFFERENT;
+  const elsewhere = queueInAnotherEnvironment(queue, scope);
   if (!props.allowQueueInAnotherEnvironment) {
     const where = `${queue.env.account}/${queue.env.region}`;
-    v.check(!differs(queue.env.account, stack.account) && !differs(queue.env.region, stack.region),
+    v.check(!elsewhere,
       `queue ${queue.node.path} is in another account or region (${where}) than the stack (${stack.account}/${stack.region}): ` +
       'the queue poller cannot read its CloudWatch metrics from here; consume it from a stack in its own environment, ' +
       'or set allowQueueInAnotherEnvironment: true and allow the poller role sqs:GetQueueAttributes in the queue policy');
-  } else if (differs(queue.env.account, stack.account) || differs(queue.env.region, stack.region)) {
+  } else if (elsewhere) {
     // Accepted on purpose: say once what the worker gives up, so nobody finds out in an incident.
     Annotations.of(scope).addWarningV2('cdk-fargate-system:queue-in-another-environment',
       `queue ${queue.node.path} is in ${queue.env.account}/${queue.env.region}, not ${stack.account}/${stack.region} ` +
@@ -96,4 +96,11 @@ function checkGivenQueue(v: PropsValidator, scope: IConstruct, props: SqsWorkerS
       `(${processing.toHumanString()}${props.messageProcessingTime ? '' : ', the default'}): a message would reappear and be processed twice; ` +
       'raise the queue\'s visibilityTimeout or declare a shorter messageProcessingTime');
   }
+}
+
+/** Whether `queue` is known to live in another account or region than `scope`'s stack. */
+export function queueInAnotherEnvironment(queue: sqs.IQueue, scope: IConstruct): boolean {
+  const stack = Stack.of(scope);
+  const differs = (a: string, b: string) => Token.compareStrings(a, b) === TokenComparison.DIFFERENT;
+  return differs(queue.env.account, stack.account) || differs(queue.env.region, stack.region);
 }

@@ -203,7 +203,8 @@ export class SystemDashboard extends Construct {
         detailType: ['ECS Task State Change'],
         detail: { clusterArn: [cluster.clusterArn] },
       },
-      targets: [{ bind: () => ({ arn: logGroup.logGroupArn }) }],
+      // The log group's ARN without the ':*' its Arn attribute ends in, as aws-cdk-lib's CloudWatchLogGroup target names it.
+      targets: [{ bind: () => ({ arn: logGroupArn }) }],
     });
     // Created after the log group, so EventBridge never delivers to a group it may not write to.
     rule.node.addDependency(logGroup);

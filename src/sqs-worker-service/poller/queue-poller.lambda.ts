@@ -72,9 +72,11 @@ export async function handler(event: unknown, context?: { invokedFunctionArn?: s
   const sqsHistory = queueIsLocal(target.queueUrl, context?.invokedFunctionArn);
   let registered = false;
 
+  // Polls are spaced from the scheduled time (the run's start when it is unknown), so neither a
+  // slow API call nor a start up to LATE_RUN_SECONDS late pushes the last poll into the next run's.
+  const origin = started - lateSeconds * 1000;
   for (let i = 0; i < polls; i++) {
-    // Polls are spaced from the run's start, so a slow API call does not push later ones out.
-    if (i > 0) await sleep(started + i * target.pollIntervalSeconds * 1000 - Date.now());
+    if (i > 0) await sleep(origin + i * target.pollIntervalSeconds * 1000 - Date.now());
     const [queue, service, scalable] = await Promise.all([readQueue(target), readService(target), readScalableTarget(target)]);
     readings.push({ queue, service });
     const input: Omit<PollInput, 'history'> = {

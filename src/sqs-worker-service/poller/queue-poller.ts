@@ -11,18 +11,37 @@ import { Construct, IConstruct } from 'constructs';
 import type { PollerTarget } from './decision';
 import { FLOOR_TAG_KEY, POLLER_METRICS } from './decision';
 import { QueuePollerFunction } from './queue-poller-function';
+import { truncated } from '../../private/aws-strings';
 import { addNagSuppressions, nagArnPattern } from '../../private/nag-suppressions';
 
 /** CloudWatch namespace of the metrics the poller publishes. */
 export const POLLER_NAMESPACE = 'CdkFargateSystem/SqsWorkerService';
-/** Tag that marks the queues and services a stack's poller may read and scale. */
+/**
+ * Tag that marks the queues a stack's poller may read (its services are granted by ARN; they
+ * carry the tag too, which names the poller that scales them).
+ */
 export const POLLER_TAG_KEY = 'cdk-fargate-system:queue-poller';
 const SINGLETON_ID = 'CdkFargateSystemQueuePoller';
-/** UpdateService condition keys for what a service runs and where: the poller may set none of them. */
+/**
+ * Every request condition key of ecs:UpdateService (Service Authorization Reference, Amazon
+ * ECS): the poller may set none of them. Settings without a key (security groups, load
+ * balancers, platform version, deployment configuration, forceNewDeployment) IAM cannot limit.
+ */
 const UPDATE_SERVICE_CHANGES_DENIED = [
   'ecs:task-definition', 'ecs:capacity-provider', 'ecs:enable-execute-command', 'ecs:enable-service-connect',
-  'ecs:subnet', 'ecs:task-cpu', 'ecs:task-memory', 'ecs:auto-assign-public-ip',
+  'ecs:subnet', 'ecs:task-cpu', 'ecs:task-memory', 'ecs:auto-assign-public-ip', 'ecs:enable-ebs-volumes',
+  'ecs:enable-ecs-managed-tags', 'ecs:enable-vpc-lattice', 'ecs:namespace', 'ecs:propagate-tags',
 ];
+/** IAM: a role's inline policies may hold at most 10,240 characters together (IAM and STS quotas). */
+const ROLE_INLINE_POLICY_MAX = 10_240;
+/**
+ * What one reference (a service ARN, say) takes once deployed, about: `arn:aws:ecs:<region>:
+ * <account>:service/` (60) and two names CloudFormation generates from the stack name, the
+ * logical id and a random suffix (stack name + about 40 each).
+ */
+function deployedReferenceChars(stackName: string): number {
+  return 60 + 2 * (stackName.length + 40);
+}
 
 /** One worker as the poller sees it (tokens allowed: the values reach the schedule input). */
 export interface PolledWorker {
@@ -157,6 +176,8 @@ export class QueuePoller extends Construct {
     // Scheduler invokes asynchronously: a late run is useless, the next one is a minute away.
     this.function.configureAsyncInvoke({ maxEventAge: Duration.seconds(60), retryAttempts: 0 });
 
+    this.node.addValidation({ validate: () => this.checkPolicySize() });
+
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       // Confused-deputy protection: only this account's default schedule group
       // (https://docs.aws.amazon.com/scheduler/latest/UserGuide/cross-service-confused-deputy-prevention.html).
@@ -195,11 +216,11 @@ export class QueuePoller extends Construct {
   }
 
   /**
-   * ecs:DescribeServices and ecs:UpdateService on exactly this service (the policy grows by
-   * one ARN per worker, about 100 bytes, against IAM's 10,240-byte inline policy limit). UpdateService may not
-   * change what the service runs: each condition key below is set only when a request changes
-   * that setting (Service Authorization Reference, Amazon ECS: UpdateService's condition keys),
-   * and `Null: true` allows only requests without it. The poller changes the desired count.
+   * ecs:DescribeServices and ecs:UpdateService on exactly this service: the policy grows by
+   * two service ARNs per worker (about 300 characters deployed), which `checkPolicySize` holds
+   * under IAM's limit. UpdateService is limited to requests that set none of its condition
+   * keys (each is set only when a request changes that setting; `Null: true` allows only
+   * requests without it): the poller changes the desired count.
    */
   private grantScaling(service: ecs.FargateService): void {
     if (!this.describeServices) {
@@ -223,6 +244,22 @@ export class QueuePoller extends Construct {
    * A fingerprint of what the poller's permissions and code are in this synth: its role's
    * policy and its function's code location (the asset hash), hashed.
    */
+  private checkPolicySize(): string[] {
+    const policy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
+    if (!policy) return [];
+    // References are short in the template ({"Ref": ...}) and long once deployed (ARNs): count
+    // each at its deployed length, as IAM will.
+    const isReference = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v)
+      && Object.keys(v).length === 1 && /^(Ref|Fn::)/.test(Object.keys(v)[0]);
+    const json = JSON.stringify(Stack.of(this).resolve(policy.document),
+      (_key, value) => (isReference(value) ? 'x'.repeat(deployedReferenceChars(Stack.of(this).stackName)) : value));
+    if (json.length <= ROLE_INLINE_POLICY_MAX) return [];
+    const workers = this.describeServices?.resources.length ?? 0;
+    return [`the queue poller's role policy would hold about ${json.length} characters once deployed for the ${workers} workers of ` +
+      `stack ${Stack.of(this).stackName}, over IAM's limit of ${ROLE_INLINE_POLICY_MAX} for a role's inline policies (the deploy ` +
+      'would fail): put some workers in another stack, which gets a poller of its own'];
+  }
+
   private deploymentFingerprint(): string {
     const stack = Stack.of(this);
     const policy = this.role.node.tryFindChild('DefaultPolicy') as iam.Policy | undefined;
@@ -263,7 +300,8 @@ export class QueuePoller extends Construct {
       deployment: Lazy.string({ produce: () => this.deploymentFingerprint() }),
     };
     return new scheduler.CfnSchedule(scope, 'QueuePollerSchedule', {
-      description: `Queue poller for ${scope.node.path}`,
+      // Scheduler takes at most 512 characters of description.
+      description: truncated(`Queue poller for ${scope.node.path}`, 512),
       // EventBridge Scheduler's finest rate; polls within the minute come from pollInterval.
       scheduleExpression: 'rate(1 minute)',
       flexibleTimeWindow: { mode: 'OFF' },
