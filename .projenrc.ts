@@ -137,7 +137,7 @@ project.testTask.prependSpawn(typecheck);
 
 // ---- the whole suite, as the README and .ci/run call it ----
 project.addTask('test:all', {
-  description: 'Everything CI checks: compile + API.md + strict rosetta, typecheck, jest, eslint, integ snapshots, the main job, reference app tests, local end-to-end run',
+  description: 'Everything CI checks: compile + strict rosetta, API.md current, typecheck, jest (cfn-lint gate, IAM contract included), eslint, integ snapshots, the main job, the newest-aws-cdk-lib consumer check, reference app tests, local end-to-end run',
   exec: 'node scripts/test-suite.mjs',
   receiveArgs: true,
 });
