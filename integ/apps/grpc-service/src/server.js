@@ -75,11 +75,22 @@ class RpcError extends Error {
   }
 }
 
-/** Driver errors that mean "the database is unreachable right now" (retryable by the client). */
-function isUnavailable(/** @type {any} */ err) {
+/**
+ * Driver errors that mean "the database is unreachable right now" (retryable by the client).
+ * A connection lost mid-operation clears the driver's pool: operations waiting for a
+ * connection then fail with MongoPoolClearedError (or the server is marked closed), which is
+ * the same outage, not an internal error. A socket closed by the server between writes can
+ * also reach the caller unwrapped, as Node's own error (EPIPE, "This socket has been ended by
+ * the other party"; seen in the readiness contract test when the database stops).
+ */
+export function isUnavailable(/** @type {any} */ err) {
   const name = String(err?.name ?? '');
-  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError/.test(name);
+  if (SOCKET_ERRORS.has(String(err?.code ?? ''))) return true;
+  return /MongoServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|MongoPoolClearedError|MongoPoolClosedError|MongoServerClosedError|MongoWaitQueueTimeoutError/.test(name);
 }
+
+/** Node socket errors: the connection to the database is gone, whatever the driver calls it. */
+const SOCKET_ERRORS = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * @param {{

@@ -2,7 +2,7 @@
 // End-to-end: the real server in a child process, real gRPC clients over loopback.
 import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { ORDER_CREATED_HEADER } from '../src/server.js';
+import { isUnavailable, ORDER_CREATED_HEADER } from '../src/server.js';
 import { startServer, ordersClient, healthClient, call, expectStatus, reflect, grpc } from './helpers.js';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -161,4 +161,15 @@ test('SIGTERM stops the idle server with exit code 0', async () => {
   const { code, signal } = await srv.stop();
   assert.equal(signal, null);
   assert.equal(code, 0);
+});
+
+test('every driver error of a lost database is UNAVAILABLE (retryable), including the pool cleared after a connection drops mid-call', () => {
+  for (const name of ['MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError',
+    'MongoTopologyClosedError', 'MongoPoolClearedError', 'MongoPoolClosedError', 'MongoServerClosedError', 'MongoWaitQueueTimeoutError']) {
+    assert.equal(isUnavailable({ name }), true, name);
+  }
+  // Socket errors the driver may pass on unwrapped.
+  for (const code of ['EPIPE', 'ECONNRESET', 'ECONNREFUSED']) assert.equal(isUnavailable(Object.assign(new Error('socket'), { code })), true, code);
+  // A server that answers with an error is not an outage.
+  for (const name of ['MongoServerError', 'MongoInvalidArgumentError', 'TypeError']) assert.equal(isUnavailable({ name }), false, name);
 });
